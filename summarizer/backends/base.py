@@ -1,0 +1,204 @@
+"""The backend contract, after simonw/llm: one small class per model family.
+
+A backend declares a ``backend_id``, a pydantic ``Options`` model (validated from the spec's
+``options``), capability flags, and one method, ``summarize_batch``, turning a batch of articles into
+raw model texts. This base class adds everything around it once for all backends:
+lazy loading, input-limit checks with map-reduce chunking for long articles, and per-article error
+isolation when a batch fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from summarizer.articles import Article
+from summarizer.specs import ModelSpec
+from summarizer.text import split_sentences
+
+log = logging.getLogger(__name__)
+
+MAX_REDUCE_ROUNDS = 3
+
+
+class BackendOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+@dataclass
+class BackendOutput:
+    """Raw model text for one article, with how it was produced."""
+
+    article: Article
+    text: str = ""
+    path: str = "direct"
+    n_chunks: int = 1
+    truncated_tokens: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    details: dict[str, float] = field(default_factory=dict)
+
+
+class Backend(ABC):
+    backend_id: ClassVar[str]
+    Options: ClassVar[type[BackendOptions]] = BackendOptions
+    supports_batch: ClassVar[bool] = False
+    needs_network: ClassVar[bool] = False
+    # Extractive backends select sentences; abstractive ones generate and can map-reduce chunks.
+    abstractive: ClassVar[bool] = True
+    install_hint: ClassVar[str] = ""
+
+    def __init__(self, spec: ModelSpec):
+        self.spec = spec
+        self.options = self.Options(**spec.options)
+        self._loaded = False
+        self.load_seconds = 0.0
+
+    # --- what each backend provides -------------------------------------------------------
+    def load(self) -> None:
+        """Import heavy libraries and load weights. Called once, lazily."""
+
+    @abstractmethod
+    def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str]:
+        """Return one raw model text per article (bullets on separate lines or plain sentences)."""
+
+    def input_limit(self) -> int | None:
+        """Largest article (in this backend's tokens) that fits in one pass; None = no limit."""
+        return None
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def offline_status(self) -> tuple[bool, str]:
+        """Whether this backend can run here without network, and why (for `summarizer models`)."""
+        return (not self.needs_network, "builtin" if not self.needs_network else "needs network")
+
+    def batch_size(self) -> int:
+        return 8 if self.supports_batch else 1
+
+    # --- shared machinery ----------------------------------------------------------------------
+    def ensure_loaded(self) -> None:
+        if not self._loaded:
+            started = time.perf_counter()
+            self.load()
+            self.load_seconds = time.perf_counter() - started
+            self._loaded = True
+
+    def article_tokens(self, article: Article) -> int:
+        return self.count_tokens(f"{article.title}\n{article.text}" if article.title else article.text)
+
+    def summarize_many(self, articles: Iterable[Article], n_bullets: int) -> Iterator[BackendOutput]:
+        """Summarize a stream of articles in batches; every article yields exactly one output."""
+        self.ensure_loaded()
+        pending: list[Article] = []
+        for article in articles:
+            pending.append(article)
+            if len(pending) >= self.batch_size():
+                yield from self._summarize_group(pending, n_bullets)
+                pending = []
+        if pending:
+            yield from self._summarize_group(pending, n_bullets)
+
+    def _summarize_group(self, articles: list[Article], n_bullets: int) -> list[BackendOutput]:
+        limit = self.input_limit()
+        outputs = [BackendOutput(article=article) for article in articles]
+        direct = [o for o in outputs if limit is None or self.article_tokens(o.article) <= limit]
+        long = [o for o in outputs if o not in direct]
+        if direct:
+            self._run_direct(direct, n_bullets)
+        for output in long:
+            self._run_chunked(output, n_bullets, limit or 0)
+        if not self.abstractive:
+            for output in outputs:
+                output.path = "extractive" if output.path == "direct" else output.path
+        return outputs
+
+    def _run_direct(self, outputs: list[BackendOutput], n_bullets: int) -> None:
+        texts, seconds, errors = self._generate_isolated([o.article for o in outputs], n_bullets)
+        share = seconds / max(len(outputs), 1)
+        for output, text, error in zip(outputs, texts, errors):
+            output.text, output.error, output.seconds = text, error, share
+
+    def _generate_isolated(
+        self, articles: list[Article], n_bullets: int
+    ) -> tuple[list[str], float, list[str | None]]:
+        """Run a batch; if it fails, rerun one by one so one bad article does not sink the rest."""
+        started = time.perf_counter()
+        try:
+            texts = self.summarize_batch(articles, n_bullets)
+            if len(texts) != len(articles):
+                raise RuntimeError(f"backend returned {len(texts)} outputs for {len(articles)} articles")
+            return texts, time.perf_counter() - started, [None] * len(articles)
+        except Exception as batch_error:  # noqa: BLE001 - isolate below, errors are reported per article
+            if len(articles) == 1:
+                message = f"{type(batch_error).__name__}: {batch_error}"
+                return [""], time.perf_counter() - started, [message]
+        texts, errors = [], []
+        for article in articles:
+            text, _, error = self._generate_isolated([article], n_bullets)
+            texts.append(text[0])
+            errors.append(error[0])
+        return texts, time.perf_counter() - started, errors
+
+    def _run_chunked(self, output: BackendOutput, n_bullets: int, limit: int) -> None:
+        """Map-reduce: summarize each chunk, then summarize the chunk summaries together."""
+        started = time.perf_counter()
+        article = output.article
+        chunks = chunk_text(article.text, limit, self.count_tokens, reserve=self.count_tokens(article.title))
+        output.path, output.n_chunks = "chunked", len(chunks)
+        log.info("article %s: %d tokens > limit %d, map-reduce over %d chunks",
+                 article.id, self.article_tokens(article), limit, len(chunks))
+        document = article
+        for _ in range(MAX_REDUCE_ROUNDS):
+            chunk_articles = [replace(document, id=f"{article.id}#chunk{i}", text=chunk)
+                              for i, chunk in enumerate(chunks)]
+            texts, _, errors = self._generate_isolated(chunk_articles, n_bullets)
+            failed = [e for e in errors if e]
+            if len(failed) == len(errors):
+                output.error = f"all {len(chunks)} chunks failed: {failed[0]}"
+                break
+            merged = "\n".join(t for t in texts if t.strip())
+            document = replace(article, text=merged)
+            if self.count_tokens(merged) <= limit:
+                final, _, final_errors = self._generate_isolated([document], n_bullets)
+                output.text, output.error = final[0], final_errors[0]
+                break
+            chunks = chunk_text(merged, limit, self.count_tokens, reserve=self.count_tokens(article.title))
+        else:
+            # Still too long after several rounds: keep the merged chunk summaries (bullets
+            # post-processing trims them) rather than cutting the article silently.
+            output.text = document.text
+        output.seconds = time.perf_counter() - started
+
+
+def chunk_text(text: str, limit: int, count_tokens: Callable[[str], int], reserve: int = 0) -> list[str]:
+    """Split text into chunks of at most ``limit - reserve`` tokens at sentence boundaries.
+
+    A single sentence longer than the budget is split by words so no text is ever dropped.
+    """
+    budget = max(limit - reserve, 16)
+    chunks: list[str] = []
+    current: list[str] = []
+    current_tokens = 0
+    for sentence in split_sentences(text):
+        pieces = [sentence]
+        if count_tokens(sentence) > budget:
+            words = sentence.split()
+            step = max(budget // 2, 8)
+            pieces = [" ".join(words[i : i + step]) for i in range(0, len(words), step)]
+        for piece in pieces:
+            tokens = count_tokens(piece)
+            if current and current_tokens + tokens > budget:
+                chunks.append(" ".join(current))
+                current, current_tokens = [], 0
+            current.append(piece)
+            current_tokens += tokens
+    if current:
+        chunks.append(" ".join(current))
+    return chunks

@@ -1,0 +1,128 @@
+"""Model text -> clean "points of attention".
+
+Models answer in many shapes: numbered lists, "Here are the key points:" preambles, one paragraph of
+sentences (seq2seq models trained on CNN/DM), repeated bullets, a last bullet cut off by the token
+limit. This module turns all of them into at most N complete, distinct sentences.
+"""
+
+from __future__ import annotations
+
+import re
+
+from summarizer.text import content_tokens, normalize_whitespace, split_sentences
+
+DEFAULT_MAX_CHARS = 300
+MIN_WORDS = 4
+# Two bullets sharing this share of their words (Jaccard over word sets) say the same thing.
+NEAR_DUPLICATE_JACCARD = 0.7
+
+_LIST_MARKER = re.compile(r"^\s*(?:[-*•–—·▪►]+|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)](?=\s)|#+)\s*")
+_PREAMBLE = re.compile(
+    r"^(?:here (?:are|is)|below (?:are|is)|sure|certainly|okay|ok|summary|key (?:points|takeaways)|"
+    r"points of attention|main points|the (?:key|main) points|bullet points|in summary)\b",
+    re.IGNORECASE,
+)
+_TERMINAL = (".", "!", "?", "…", '"', "”", "'", "’", ")", "。", "！", "？")
+_CODE_FENCE = re.compile(r"^```\w*\s*$")
+_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?%])")
+
+
+def _strip_markup(line: str) -> str:
+    line = _LIST_MARKER.sub("", line, count=1)
+    line = _EMPHASIS.sub(r"\2", line)
+    return line.strip().strip("*").strip()
+
+
+def _is_preamble(line: str) -> bool:
+    """A line introducing the list rather than stating a fact."""
+    if _PREAMBLE.match(line) and (line.endswith(":") or len(line.split()) <= 8):
+        return True
+    return line.endswith(":") and len(line.split()) <= 12
+
+
+def _candidate_lines(raw: str) -> list[tuple[str, bool]]:
+    """Split model text into candidate bullets; the flag says whether a line was a list item."""
+    lines = [line for line in normalize_whitespace(raw).split("\n") if not _CODE_FENCE.match(line)]
+    candidates: list[tuple[str, bool]] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        was_item = bool(_LIST_MARKER.match(line))
+        cleaned = _strip_markup(line)
+        if cleaned and not _is_preamble(cleaned):
+            candidates.append((cleaned, was_item))
+    return candidates
+
+
+def _is_complete(sentence: str) -> bool:
+    return sentence.endswith(_TERMINAL)
+
+
+def _shorten(bullet: str, max_chars: int) -> str:
+    """Fit a bullet under max_chars, keeping whole sentences or a whole leading clause."""
+    if len(bullet) <= max_chars:
+        return bullet
+    kept = ""
+    for sentence in split_sentences(bullet):
+        if len(kept) + len(sentence) + 1 > max_chars:
+            break
+        kept = f"{kept} {sentence}".strip()
+    if kept:
+        return kept
+    # One very long sentence: cut at the last clause boundary that fits, and close the sentence.
+    window = bullet[: max_chars - 1]
+    cut = max(window.rfind(", "), window.rfind("; "), window.rfind(" – "), window.rfind(" - "))
+    if cut < max_chars // 3:
+        cut = window.rfind(" ")
+    return window[:cut].rstrip(",;:–- ") + "."
+
+
+def is_near_duplicate(candidate: str, kept: list[str], threshold: float = NEAR_DUPLICATE_JACCARD) -> bool:
+    words = set(content_tokens(candidate))
+    for other in kept:
+        other_words = set(content_tokens(other))
+        if not words or not other_words:
+            continue
+        overlap = len(words & other_words)
+        if overlap / len(words | other_words) >= threshold or overlap == min(len(words), len(other_words)):
+            return True
+    return False
+
+
+def to_bullets(
+    raw: str,
+    n_bullets: int,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    min_words: int = MIN_WORDS,
+    drop_unfinished_last: bool = True,
+) -> list[str]:
+    """Turn raw model output into at most ``n_bullets`` clean, distinct, complete sentences.
+
+    ``drop_unfinished_last`` is for generated text, whose last line without final punctuation was
+    most likely cut by the token limit; sentences selected from an article are kept whole.
+    """
+    candidates = _candidate_lines(raw)
+    sentences: list[str] = []
+    for index, (line, was_item) in enumerate(candidates):
+        # A paragraph of prose (no list markers) is split into sentences: each is a bullet.
+        parts = [line] if was_item else split_sentences(line)
+        is_last_line = index == len(candidates) - 1
+        for part_index, part in enumerate(parts):
+            part = _SPACE_BEFORE_PUNCT.sub(r"\1", part).strip()
+            if len(part.split()) < min_words:
+                continue
+            is_last = is_last_line and part_index == len(parts) - 1
+            if not _is_complete(part):
+                if is_last and drop_unfinished_last:
+                    continue  # most likely cut off by the generation limit: an unfinished thought
+                part += "."
+            sentences.append(part[0].upper() + part[1:])
+    bullets: list[str] = []
+    for sentence in sentences:
+        sentence = _shorten(sentence, max_chars)
+        if not is_near_duplicate(sentence, bullets):
+            bullets.append(sentence)
+        if len(bullets) == n_bullets:
+            break
+    return bullets

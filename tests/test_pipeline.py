@@ -1,0 +1,61 @@
+from summarizer.articles import Article
+from summarizer.backends.base import chunk_text
+from summarizer.pipeline import run, summarize_articles
+from tests.fakes import fake_spec
+
+
+def make_backend(registry, **options):
+    return registry.create_backend(fake_spec(**options))
+
+
+def article(i: int, text: str | None = None, **kw) -> Article:
+    return Article(id=f"a{i}", text=text or f"Article {i} first fact is here. Second fact follows now. Third one.", **kw)
+
+
+def test_every_article_yields_one_summary_in_order(fake_backend_registered):
+    backend = make_backend(fake_backend_registered, replies=["- Reply one is a full sentence."])
+    articles = [article(i) for i in range(6)]
+    summaries = list(summarize_articles(articles, backend, n_bullets=2))
+    assert [s.id for s in summaries] == [a.id for a in articles]
+    assert summaries[0].bullets == ["Reply one is a full sentence."]
+    assert summaries[1].bullets == ["Article 1 first fact is here.", "Second fact follows now."]
+    assert backend.calls == [["a0", "a1", "a2", "a3"], ["a4", "a5"]]  # batch_size 4
+
+
+def test_failing_article_isolated_and_batch_goes_on(fake_backend_registered):
+    backend = make_backend(fake_backend_registered, fail_on=["a2"])
+    articles = [article(i) for i in range(4)] + [Article(id="bad", text="", error="empty file")]
+    collected = []
+    stats = run(articles, backend, 2, collected.append)
+    assert [s.id for s in collected] == ["a0", "a1", "a2", "a3", "bad"]
+    assert collected[2].error and "fake failure on a2" in collected[2].error
+    assert collected[4].error == "empty file" and collected[4].bullets == []
+    assert all(s.bullets for s in collected if s.id not in {"a2", "bad"})
+    assert stats.articles == 5 and stats.failed == 2
+    assert [e[0] for e in stats.errors] == ["a2", "bad"]
+
+
+def test_long_article_goes_through_map_reduce(fake_backend_registered):
+    long_text = " ".join(f"Sentence number {i} carries one more fact." for i in range(40))
+    backend = make_backend(fake_backend_registered, input_limit=80)
+    summaries = list(summarize_articles([article(0), article(1, long_text)], backend, n_bullets=2))
+    assert summaries[0].path == "direct" and summaries[0].n_chunks == 1
+    assert summaries[1].path == "chunked" and summaries[1].n_chunks > 1
+    assert summaries[1].bullets
+    # map calls (one per chunk) then a reduce call over the merged chunk bullets
+    chunk_calls = [call for call in backend.calls if any("#chunk" in i for i in call)]
+    assert chunk_calls and backend.calls[-1] == ["a1"]
+
+
+def test_model_output_without_bullets_is_an_error(fake_backend_registered):
+    backend = make_backend(fake_backend_registered, replies=["Sure:"])
+    (summary,) = summarize_articles([article(0)], backend, n_bullets=3)
+    assert summary.bullets == [] and "no usable bullet" in summary.error
+    assert summary.raw_output == "Sure:"
+
+
+def test_chunk_text_keeps_every_word():
+    text = " ".join(f"Word{i}" for i in range(300)) + ". Short tail sentence."
+    chunks = chunk_text(text, 40, lambda t: len(t.split()))
+    assert all(len(c.split()) <= 40 for c in chunks)
+    assert " ".join(chunks).split() == text.split()
