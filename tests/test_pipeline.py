@@ -9,7 +9,8 @@ def make_backend(registry, **options):
 
 
 def article(i: int, text: str | None = None, **kw) -> Article:
-    return Article(id=f"a{i}", text=text or f"Article {i} first fact is here. Second fact follows now. Third one.", **kw)
+    default = f"Article {i} first fact is here. Second fact follows now. Third one."
+    return Article(id=f"a{i}", text=text or default, **kw)
 
 
 def test_every_article_yields_one_summary_in_order(fake_backend_registered):

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from summarizer import __version__
-from summarizer.cli import demo, models, run
+from summarizer.cli import demo, evaluate, models, run
 
-COMMAND_GROUPS = (run, models, demo)
+COMMAND_GROUPS = (run, models, demo, evaluate)
 
 
 def build_parser() -> argparse.ArgumentParser:

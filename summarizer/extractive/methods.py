@@ -57,7 +57,9 @@ def is_junk_sentence(sentence: str, min_words: int = 5, max_words: int | None = 
     return len(letters) >= 10 and capitals / len(letters) > 0.6
 
 
-def usable_sentence_indices(sentences: list[str], min_words: int = 5, max_words: int | None = None) -> list[int]:
+def usable_sentence_indices(
+    sentences: list[str], min_words: int = 5, max_words: int | None = None
+) -> list[int]:
     return [i for i, sentence in enumerate(sentences) if not is_junk_sentence(sentence, min_words, max_words)]
 
 

@@ -1,0 +1,176 @@
+"""Sources -> Article stream.
+
+An input is a file (``.txt``/``.md`` article, ``.jsonl``/``.json``/``.csv`` records, ``.parquet``), a
+directory (walked in sorted order; folders written by ``Dataset.save_to_disk`` are read as datasets), or a
+prefixed name such as ``hf:NAME[:CONFIG]`` for a Hugging Face Hub dataset. A new kind of source is one
+entry in FILE_READERS (by suffix) or PREFIX_OPENERS (by prefix).
+
+Problems with an input's *contents* (empty file, binary bytes, an invalid JSON line...) become Articles
+with ``error`` set, so they are reported next to the other results instead of stopping the run or being
+dropped. Problems with the *input itself* (no such path, unknown type, unreachable dataset) raise
+ValueError when the input is opened, before any article is read.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+
+from summarizer.articles import Article
+from summarizer.ingest.files import read_text_article
+from summarizer.ingest.hf_datasets import (
+    HUB_PREFIX,
+    DatasetUnavailableError,
+    is_saved_dataset,
+    open_hub_dataset,
+    read_parquet,
+    read_saved_dataset,
+)
+from summarizer.ingest.tabular import read_csv, read_json, read_jsonl
+
+__all__ = [
+    "FILE_READERS",
+    "PREFIX_OPENERS",
+    "DatasetUnavailableError",
+    "IngestOptions",
+    "InputError",
+    "load_articles",
+    "open_input",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestOptions:
+    # Field (JSONL/JSON/CSV key, dataset column) holding the article text.
+    text_field: str = "text"
+    # Defaults: "id" if present, else "<file>:<line>" ("<file>:<row>" for datasets).
+    id_field: str | None = None
+    # Default: "title" if present.
+    title_field: str | None = None
+    # Default: "reference_bullets" if present; a list of bullets or one string split into sentences.
+    reference_field: str | None = None
+    # Default: "url" if present.
+    url_field: str | None = None
+    dataset_config: str | None = None
+    dataset_split: str = "test"
+    # Longer articles get an error instead of text: one huge input should not stall a whole batch.
+    max_chars: int = 1_000_000
+    # Stop after this many articles (error articles included); None reads everything.
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_chars <= 0:
+            raise ValueError(f"max_chars must be positive, got {self.max_chars}")
+        if self.limit is not None and self.limit < 0:
+            raise ValueError(f"limit must be zero or more, got {self.limit}")
+
+
+class InputError(ValueError):
+    """An input that cannot be opened at all (missing, or of an unsupported type)."""
+
+
+# (path, label, options) -> articles; label is the path relative to the input, used to build ids.
+FileReader = Callable[[Path, str, IngestOptions], Iterator[Article]]
+# (input string, options) -> articles; may raise ValueError at once (e.g. an unreachable hub).
+PrefixOpener = Callable[[str, IngestOptions], Iterator[Article]]
+
+FILE_READERS: Mapping[str, FileReader] = MappingProxyType(
+    {
+        ".txt": read_text_article,
+        ".md": read_text_article,
+        ".jsonl": read_jsonl,
+        ".json": read_json,
+        ".csv": read_csv,
+        ".parquet": read_parquet,
+    }
+)
+PREFIX_OPENERS: Mapping[str, PrefixOpener] = MappingProxyType({HUB_PREFIX: open_hub_dataset})
+
+
+def _supported_inputs() -> str:
+    suffixes = ", ".join(FILE_READERS)
+    prefixes = ", ".join(f"{prefix}NAME" for prefix in PREFIX_OPENERS)
+    return f"{suffixes} files, directories, save_to_disk dataset folders, {prefixes}"
+
+
+def _directory_readers(root: Path) -> list[tuple[str, Path, FileReader]]:
+    """(label, path, reader) for every readable entry under ``root``, sorted by relative path."""
+    entries: list[tuple[str, Path, FileReader]] = []
+    skipped: list[str] = []
+    # os.walk does not follow directory symlinks, so a link loop cannot make the walk endless.
+    for current, dirnames, filenames in os.walk(root):
+        current_path = Path(current)
+        for dirname in list(dirnames):
+            if dirname.startswith("."):
+                dirnames.remove(dirname)
+            elif is_saved_dataset(current_path / dirname):
+                dirnames.remove(dirname)
+                path = current_path / dirname
+                entries.append((path.relative_to(root).as_posix(), path, read_saved_dataset))
+        for filename in filenames:
+            if filename.startswith("."):
+                continue
+            path = current_path / filename
+            reader = FILE_READERS.get(path.suffix.lower())
+            if reader is None:
+                skipped.append(path.relative_to(root).as_posix())
+                continue
+            entries.append((path.relative_to(root).as_posix(), path, reader))
+    if skipped:
+        logger.info("%s: skipped %d files of unsupported types (e.g. %s)", root, len(skipped), skipped[0])
+    return sorted(entries, key=lambda entry: PurePosixPath(entry[0]).parts)
+
+
+def _directory_articles(
+    entries: list[tuple[str, Path, FileReader]], options: IngestOptions
+) -> Iterator[Article]:
+    for label, path, reader in entries:
+        yield from reader(path, label, options)
+
+
+def open_input(spec: str, options: IngestOptions) -> Iterator[Article]:
+    """Open one input; raises InputError/DatasetUnavailableError (both ValueError) if it cannot be read."""
+    for prefix, opener in PREFIX_OPENERS.items():
+        if spec.startswith(prefix):
+            return opener(spec, options)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        if is_saved_dataset(path):
+            return read_saved_dataset(path, path.name, options)
+        entries = _directory_readers(path)
+        if not entries:
+            raise InputError(f"'{spec}': directory has no readable inputs (supported: {_supported_inputs()})")
+        return _directory_articles(entries, options)
+    if path.is_file():
+        reader = FILE_READERS.get(path.suffix.lower())
+        if reader is None:
+            kind = path.suffix or path.name
+            raise InputError(f"'{spec}': unsupported input type '{kind}' (supported: {_supported_inputs()})")
+        return reader(path, path.name, options)
+    if "://" in spec:
+        raise InputError(
+            f"'{spec}': URLs of this kind are not supported as inputs; save the article as a .txt file"
+        )
+    raise InputError(f"'{spec}': no such file or directory")
+
+
+def load_articles(inputs: list[str], options: IngestOptions | None = None) -> Iterator[Article]:
+    """Articles from every input in order, at most ``options.limit`` of them.
+
+    Every input is opened before the first article is produced, so a missing path or an unreachable
+    dataset raises ValueError at once; callers that want to go on with the other inputs open them one
+    at a time with ``open_input``.
+    """
+    options = options or IngestOptions()
+    streams = [open_input(spec, options) for spec in inputs]
+    articles = itertools.chain.from_iterable(streams)
+    if options.limit is not None:
+        return itertools.islice(articles, options.limit)
+    return articles

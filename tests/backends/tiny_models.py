@@ -105,6 +105,8 @@ def build_bart(directory: Path) -> Path:
         pad_token_id=tokenizer.pad_token_id,
         decoder_start_token_id=tokenizer.eos_token_id,
         forced_eos_token_id=tokenizer.eos_token_id,
+        # Tied random embeddings make the decoder repeat its start token (EOS) and stop at once.
+        tie_word_embeddings=False,
     )
     torch.manual_seed(0)
     BartForConditionalGeneration(config).save_pretrained(directory)
@@ -175,9 +177,61 @@ def build_causal_lm(directory: Path, max_positions: int = 384) -> Path:
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=None,
-        tie_word_embeddings=True,
+        tie_word_embeddings=False,
     )
     torch.manual_seed(0)
-    Qwen2ForCausalLM(config).save_pretrained(directory)
+    model = Qwen2ForCausalLM(config)
+    # Sampling defaults as shipped by Qwen2.5-Instruct: greedy decoding must override them.
+    model.generation_config.update(do_sample=True, temperature=0.7, top_p=0.8, top_k=20)
+    model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+def build_plain_causal_lm(directory: Path, max_positions: int = 384) -> Path:
+    """A 2-layer GPT-2 like a base (non-chat) model: no chat template and no pad token."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    backend = byte_level_bpe(["<|endoftext|>"], vocab_size=700, extra_corpus=[SYSTEM_PROMPT, USER_TEMPLATE] * 3)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend, bos_token="<|endoftext|>", eos_token="<|endoftext|>"
+    )
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_embd=32,
+        n_layer=2,
+        n_head=2,
+        n_positions=max_positions,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        tie_word_embeddings=False,
+    )
+    torch.manual_seed(0)
+    GPT2LMHeadModel(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def tiny_spec(model_dir: Path, **options):
+    """The spec ``--model <dir>`` resolves to, with test options (short outputs, one CPU thread:
+    on a shared 2-core machine torch's default of 2 threads makes tiny matmuls ~100x slower)."""
+    from summarizer.specs import resolve_spec
+
+    spec = resolve_spec(str(model_dir))
+    return spec.model_copy(update={"options": {**spec.options, "threads": 1, **options}})
+
+
+def articles_around_limit(backend, n_short: int = 2):
+    """Short articles that fit the backend's input limit in one pass, plus one far longer than it."""
+    from summarizer.articles import Article
+
+    limit = backend.input_limit()
+    short = [Article(id=f"short-{i}", text=article_text(1, offset=i)) for i in range(n_short)]
+    n_sentences = 2
+    while backend.count_tokens(article_text(n_sentences)) <= 3 * limit:
+        n_sentences += 2
+    long = Article(id="long", title="Budget approved", text=article_text(n_sentences))
+    assert all(backend.article_tokens(article) <= limit for article in short), "short articles must fit"
+    assert backend.article_tokens(long) > limit
+    return [short[0], long, *short[1:]]

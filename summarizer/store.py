@@ -1,0 +1,402 @@
+"""SQLite store for feed runs: feeds, articles, summaries and run manifests.
+
+One file, stdlib ``sqlite3`` in WAL mode (readers, such as ``summarizer digest``, never block the
+writer). The schema evolves through numbered migrations: ``MIGRATIONS[i]`` brings a database from
+``PRAGMA user_version`` i to i + 1, so an old store is upgraded in place when it is opened.
+
+Articles are deduplicated twice: by canonical URL (tracking parameters, fragment, trailing slash and
+host case removed) and by a hash of title + text (the same story syndicated under two URLs). A
+summary is keyed by (article hash, model spec, parameters): every write is an upsert on that key, so
+a rerun after a crash never duplicates one, and each summary is committed as soon as it exists.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from summarizer.articles import Article, Summary
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the initial schema.
+    """
+    CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        title TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        last_polled TEXT,
+        last_error TEXT
+    );
+    CREATE TABLE articles (
+        id TEXT NOT NULL,
+        canonical_url TEXT UNIQUE,
+        content_hash TEXT UNIQUE,
+        title TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL DEFAULT '',
+        url TEXT,
+        published TEXT,
+        source TEXT,
+        feed_id INTEGER REFERENCES feeds(id),
+        fetched_at TEXT NOT NULL,
+        error TEXT,
+        warnings TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL DEFAULT 'running',
+        model TEXT NOT NULL,
+        params TEXT NOT NULL DEFAULT '{}',
+        versions TEXT NOT NULL DEFAULT '{}',
+        counts TEXT NOT NULL DEFAULT '{}',
+        timings TEXT NOT NULL DEFAULT '{}',
+        errors TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE TABLE summaries (
+        article_hash TEXT NOT NULL REFERENCES articles(content_hash),
+        model_spec TEXT NOT NULL,
+        params_key TEXT NOT NULL,
+        model TEXT NOT NULL,
+        bullets TEXT NOT NULL DEFAULT '[]',
+        path TEXT,
+        timings TEXT NOT NULL DEFAULT '{}',
+        error TEXT,
+        raw_output TEXT,
+        run_id INTEGER REFERENCES runs(id),
+        created_at TEXT NOT NULL,
+        UNIQUE (article_hash, model_spec, params_key)
+    );
+    CREATE INDEX summaries_by_created_at ON summaries (created_at);
+    """,
+)
+
+# Query parameters that identify the reader or the campaign, never the article.
+TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "dclid", "mc_cid", "mc_eid", "igshid"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class StoreError(RuntimeError):
+    pass
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def to_utc_iso(moment: datetime) -> str:
+    """ISO-8601 in UTC, the form every timestamp in the store has (so strings compare as times)."""
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def canonical_url(url: str) -> str:
+    """The form of a URL used to recognise the same article: no tracking parameters (utm_*, fbclid...),
+    no fragment, no trailing slash, lowercase scheme and host, no default port."""
+    url = url.strip()
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return url
+    host = parts.hostname.lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    if parts.username:
+        credentials = parts.username + (f":{parts.password}" if parts.password else "")
+        netloc = f"{credentials}@{netloc}"
+    query = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True)
+             if not name.lower().startswith("utm_") and name.lower() not in TRACKING_PARAMETERS]
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), urlencode(query), ""))
+
+
+@dataclass(frozen=True)
+class SummaryKey:
+    """What makes two summaries of one article interchangeable: the model and the run parameters.
+
+    ``model_spec`` is the backend + options (so one spec name with other options is another model);
+    ``params_key`` the run parameters that change the output (bullet count, bullet length).
+    """
+
+    model: str
+    model_spec: str
+    params_key: str
+
+
+@dataclass
+class FeedState:
+    id: int
+    url: str
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+    last_polled: str | None
+    last_error: str | None
+
+
+@dataclass
+class StoredSummary:
+    """A summary joined with its article and feed, as the digest needs it."""
+
+    article_id: str
+    title: str
+    url: str | None
+    source: str
+    feed_url: str | None
+    published: str | None
+    fetched_at: str
+    bullets: list[str]
+    model: str
+    error: str | None
+    created_at: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "id": self.article_id, "title": self.title, "url": self.url, "source": self.source,
+            "feed_url": self.feed_url, "published": self.published, "bullets": self.bullets,
+            "model": self.model, "error": self.error, "summarized_at": self.created_at,
+        }
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=30.0)
+    connection.row_factory = sqlite3.Row
+    connection.execute("PRAGMA journal_mode = WAL")
+    # In WAL mode NORMAL still survives a killed process; only a power cut may lose the last commits.
+    connection.execute("PRAGMA synchronous = NORMAL")
+    connection.execute("PRAGMA foreign_keys = ON")
+    return connection
+
+
+def migrate(connection: sqlite3.Connection) -> int:
+    """Apply the migrations this database has not seen yet, each atomically; return the version."""
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise StoreError(f"the store has schema version {version}, newer than this summarizer "
+                         f"knows ({len(MIGRATIONS)}); upgrade summarizer to open it")
+    for number in range(version, len(MIGRATIONS)):
+        script = f"BEGIN;\n{MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;"
+        connection.executescript(script)
+    return len(MIGRATIONS)
+
+
+class Store:
+    """The store file at ``path`` (created, or migrated to the current schema, on open)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = _open(self.path)
+        self.schema_version = migrate(self.conn)
+        self._feed_ids: dict[str, int] = {}
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- feeds -------------------------------------------------------------------------------------
+    def feed_state(self, url: str) -> FeedState | None:
+        row = self.conn.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
+        return FeedState(**dict(row)) if row else None
+
+    def ensure_feed(self, url: str) -> int:
+        if url not in self._feed_ids:
+            with self.conn:
+                self.conn.execute("INSERT OR IGNORE INTO feeds (url) VALUES (?)", (url,))
+            row = self.conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchone()
+            self._feed_ids[url] = row[0]
+        return self._feed_ids[url]
+
+    def record_feed_poll(self, url: str, *, title: str | None = None, etag: str | None = None,
+                         last_modified: str | None = None, error: str | None = None) -> None:
+        """Remember a poll. A failed poll keeps the validators of the last good one."""
+        self.ensure_feed(url)
+        with self.conn:
+            if error:
+                self.conn.execute("UPDATE feeds SET last_polled = ?, last_error = ? WHERE url = ?",
+                                  (utc_now(), error, url))
+            else:
+                self.conn.execute(
+                    "UPDATE feeds SET title = COALESCE(?, title), etag = ?, last_modified = ?,"
+                    " last_polled = ?, last_error = NULL WHERE url = ?",
+                    (title, etag, last_modified, utc_now(), url))
+
+    # --- articles ----------------------------------------------------------------------------------
+    def add_articles(self, articles: Iterable[Article]) -> list[Article]:
+        """Store articles, each committed as it arrives; return those not seen before.
+
+        An article that could not be read (``error`` set) is kept under its URL so it is listed and
+        replaced by the text when a later fetch works; it is never returned (there is nothing to
+        summarize). Without a URL it only appears in the run's errors.
+        """
+        return [article for article in articles if self.add_article(article)]
+
+    def add_article(self, article: Article) -> bool:
+        canonical = canonical_url(article.url) if article.url else None
+        feed_url = article.metadata.get("feed_url")
+        values = {
+            "id": article.id, "canonical_url": canonical, "title": article.title, "text": article.text,
+            "url": article.url, "published": article.published, "source": article.source,
+            "feed_id": self.ensure_feed(feed_url) if feed_url else None, "fetched_at": utc_now(),
+            "error": article.error, "warnings": json.dumps(article.metadata.get("warnings", [])),
+            "content_hash": None if article.error else article.content_hash,
+        }
+        if article.error and canonical is None:
+            return False
+        existing = None
+        if canonical is not None:
+            existing = self.conn.execute("SELECT rowid, error FROM articles WHERE canonical_url = ?",
+                                         (canonical,)).fetchone()
+        with self.conn:
+            if existing is None:
+                columns = ", ".join(values)
+                placeholders = ", ".join(f":{name}" for name in values)
+                insert = f"INSERT OR IGNORE INTO articles ({columns}) VALUES ({placeholders})"
+                cursor = self.conn.execute(insert, values)
+                return cursor.rowcount == 1 and not article.error
+            if existing["error"] is None or article.error:
+                return False
+            assignments = ", ".join(f"{name} = :{name}" for name in values)
+            try:
+                self.conn.execute(f"UPDATE articles SET {assignments} WHERE rowid = :rowid",
+                                  {**values, "rowid": existing["rowid"]})
+            except sqlite3.IntegrityError:
+                # The text is already stored under another URL: the error record is obsolete.
+                self.conn.execute("DELETE FROM articles WHERE rowid = ?", (existing["rowid"],))
+                return False
+            return True
+
+    def article_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM articles WHERE error IS NULL").fetchone()[0]
+
+    def article_errors(self) -> list[tuple[str, str]]:
+        rows = self.conn.execute("SELECT id, error FROM articles WHERE error IS NOT NULL ORDER BY rowid")
+        return [(row["id"], row["error"]) for row in rows]
+
+    def pending_articles(self, key: SummaryKey, retry_errors: bool = True) -> list[Article]:
+        """Articles without a summary for this model + parameters, oldest first.
+
+        With ``retry_errors`` an earlier failed summary counts as missing, so it is tried again.
+        """
+        rows = self.conn.execute(
+            """
+            SELECT a.*, f.url AS feed_url FROM articles a
+            LEFT JOIN feeds f ON f.id = a.feed_id
+            LEFT JOIN summaries s ON s.article_hash = a.content_hash AND s.model_spec = ? AND s.params_key = ?
+            WHERE a.error IS NULL AND (s.article_hash IS NULL OR (? AND s.error IS NOT NULL))
+            ORDER BY a.rowid
+            """, (key.model_spec, key.params_key, retry_errors))
+        return [_article_from_row(row) for row in rows]
+
+    # --- summaries ---------------------------------------------------------------------------------
+    def save_summary(self, summary: Summary, article_hash: str, key: SummaryKey,
+                     run_id: int | None = None) -> None:
+        """Write one summary and commit. A good summary is never replaced; a failed one is."""
+        with self.conn:
+            self.conn.execute(
+                """
+                INSERT INTO summaries (article_hash, model_spec, params_key, model, bullets, path, timings,
+                                       error, raw_output, run_id, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (article_hash, model_spec, params_key) DO UPDATE SET
+                    model = excluded.model, bullets = excluded.bullets, path = excluded.path,
+                    timings = excluded.timings, error = excluded.error, raw_output = excluded.raw_output,
+                    run_id = excluded.run_id, created_at = excluded.created_at
+                WHERE summaries.error IS NOT NULL
+                """,
+                (article_hash, key.model_spec, key.params_key, key.model, json.dumps(summary.bullets),
+                 summary.path, json.dumps(summary.timings), summary.error, summary.raw_output, run_id,
+                 utc_now()))
+
+    def summary_count(self, key: SummaryKey | None = None) -> int:
+        if key is None:
+            return self.conn.execute("SELECT count(*) FROM summaries").fetchone()[0]
+        return self.conn.execute("SELECT count(*) FROM summaries WHERE model_spec = ? AND params_key = ?",
+                                 (key.model_spec, key.params_key)).fetchone()[0]
+
+    def summaries_since(self, since: datetime, model: str | None = None) -> list[StoredSummary]:
+        """Summaries written at or after ``since``; one per article (with ``model`` unset: the newest
+        successful one, else the newest failure)."""
+        rows = self.conn.execute(
+            """
+            SELECT * FROM (
+                SELECT s.*, a.id AS article_id, a.title, a.url, a.published, a.fetched_at,
+                       COALESCE(f.title, a.source, f.url, a.url, a.id) AS source_name, f.url AS feed_url,
+                       ROW_NUMBER() OVER (
+                           PARTITION BY s.article_hash
+                           ORDER BY s.error IS NOT NULL, s.created_at DESC, s.rowid DESC
+                       ) AS rank
+                FROM summaries s
+                JOIN articles a ON a.content_hash = s.article_hash
+                LEFT JOIN feeds f ON f.id = a.feed_id
+                WHERE s.created_at >= ? AND (? IS NULL OR s.model = ?)
+            ) WHERE rank = 1
+            ORDER BY COALESCE(published, fetched_at) DESC
+            """, (to_utc_iso(since), model, model))
+        return [
+            StoredSummary(
+                article_id=row["article_id"], title=row["title"], url=row["url"], source=row["source_name"],
+                feed_url=row["feed_url"], published=row["published"], fetched_at=row["fetched_at"],
+                bullets=json.loads(row["bullets"]), model=row["model"], error=row["error"],
+                created_at=row["created_at"], timings=json.loads(row["timings"]),
+            )
+            for row in rows
+        ]
+
+    # --- runs --------------------------------------------------------------------------------------
+    def start_run(self, model: str, params: dict[str, Any], versions: dict[str, str | None]) -> int:
+        with self.conn:
+            cursor = self.conn.execute(
+                "INSERT INTO runs (started_at, model, params, versions) VALUES (?, ?, ?, ?)",
+                (utc_now(), model, json.dumps(params, sort_keys=True), json.dumps(versions, sort_keys=True)))
+        return int(cursor.lastrowid)
+
+    def finish_run(self, run_id: int, *, status: str = "finished", counts: dict[str, int] | None = None,
+                   timings: dict[str, float] | None = None,
+                   errors: list[tuple[str, str]] | None = None) -> None:
+        with self.conn:
+            self.conn.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, counts = ?, timings = ?, errors = ?"
+                " WHERE id = ?",
+                (utc_now(), status, json.dumps(counts or {}), json.dumps(timings or {}),
+                 json.dumps([list(error) for error in errors or []]), run_id))
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Run manifests, oldest first; a run killed before it finished keeps status 'running'."""
+        manifests = []
+        for row in self.conn.execute("SELECT * FROM runs ORDER BY id"):
+            manifest = dict(row)
+            for name in ("params", "versions", "counts", "timings", "errors"):
+                manifest[name] = json.loads(manifest[name])
+            manifests.append(manifest)
+        return manifests
+
+
+def _article_from_row(row: sqlite3.Row) -> Article:
+    metadata: dict[str, Any] = {"warnings": json.loads(row["warnings"])}
+    if row["feed_url"]:
+        metadata["feed_url"] = row["feed_url"]
+    return Article(id=row["id"], text=row["text"], title=row["title"], url=row["url"],
+                   published=row["published"], source=row["source"], metadata=metadata)
