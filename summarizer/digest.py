@@ -151,10 +151,16 @@ def _e(text: str | None) -> str:
     return html.escape(text or "", quote=True)
 
 
-def _html_entry(entry: StoredSummary) -> str:
+def _html_title(entry: StoredSummary) -> str:
+    """The title, linked to the article when its URL is http(s)."""
     title = _e(entry.title or entry.article_id)
-    heading = (f'<a href="{_e(entry.url)}" rel="noopener noreferrer">{title}</a>'
-               if is_web_url(entry.url) else title)
+    if is_web_url(entry.url):
+        return f'<a href="{_e(entry.url)}" rel="noopener noreferrer">{title}</a>'
+    return title
+
+
+def _html_entry(entry: StoredSummary) -> str:
+    heading = _html_title(entry)
     parts = (_e(entry.source), _e(display_time(entry.published)), _e(entry.model))
     details = " · ".join(part for part in parts if part)
     bullets = "\n".join(f"    <li>{_e(bullet)}</li>" for bullet in entry.bullets)
@@ -168,9 +174,8 @@ def render_html(digest: Digest) -> str:
         entries = "\n".join(_html_entry(entry) for entry in group.entries)
         sections.append(f"<section>\n<h2>{_e(group.source)}</h2>\n{entries}\n</section>")
     if digest.failures:
-        items = "\n".join(
-            f'  <li>{_e(entry.title or entry.article_id)}: <span class="error">{_e(entry.error)}</span></li>'
-            for entry in digest.failures)
+        items = "\n".join(f'  <li>{_html_title(entry)}: <span class="error">{_e(entry.error)}</span></li>'
+                          for entry in digest.failures)
         sections.append(f"<section>\n<h2>Not summarized</h2>\n<ul>\n{items}\n</ul>\n</section>")
     body = "\n".join(sections) if sections else "<p>No articles were summarized in this period.</p>"
     return f"""<!DOCTYPE html>

@@ -59,9 +59,11 @@ class Backend(ABC):
         self.options = self.Options(**spec.options)
         self._loaded = False
         self.load_seconds = 0.0
+        # Tokens cut per article id in the current batch, reported on each BackendOutput.
+        self.truncations: dict[str, int] = {}
 
     # --- what each backend provides -------------------------------------------------------
-    def load(self) -> None:
+    def load(self) -> None:  # noqa: B027 - optional hook: builtin methods need nothing loaded
         """Import heavy libraries and load weights. Called once, lazily."""
 
     @abstractmethod
@@ -83,6 +85,12 @@ class Backend(ABC):
         return 8 if self.supports_batch else 1
 
     # --- shared machinery ----------------------------------------------------------------------
+    def record_truncation(self, article_id: str, tokens_cut: int, limit: int) -> None:
+        """Backends call this when an input must still be cut; it is logged and recorded, never silent."""
+        log.warning("article %s: input exceeds the model limit of %d tokens; truncating %d tokens",
+                    article_id, limit, tokens_cut)
+        self.truncations[article_id] = self.truncations.get(article_id, 0) + tokens_cut
+
     def ensure_loaded(self) -> None:
         if not self._loaded:
             started = time.perf_counter()
@@ -124,6 +132,7 @@ class Backend(ABC):
         share = seconds / max(len(outputs), 1)
         for output, text, error in zip(outputs, texts, errors):
             output.text, output.error, output.seconds = text, error, share
+            output.truncated_tokens = self.truncations.pop(output.article.id, 0)
 
     def _generate_isolated(
         self, articles: list[Article], n_bullets: int
@@ -150,7 +159,9 @@ class Backend(ABC):
         """Map-reduce: summarize each chunk, then summarize the chunk summaries together."""
         started = time.perf_counter()
         article = output.article
-        chunks = chunk_text(article.text, limit, self.count_tokens, reserve=self.count_tokens(article.title))
+        # Reserve room for the title and the newline article_tokens() puts after it.
+        reserve = self.count_tokens(f"{article.title}\n") if article.title else 0
+        chunks = chunk_text(article.text, limit, self.count_tokens, reserve=reserve)
         output.path, output.n_chunks = "chunked", len(chunks)
         log.info("article %s: %d tokens > limit %d, map-reduce over %d chunks",
                  article.id, self.article_tokens(article), limit, len(chunks))
@@ -169,7 +180,7 @@ class Backend(ABC):
                 final, _, final_errors = self._generate_isolated([document], n_bullets)
                 output.text, output.error = final[0], final_errors[0]
                 break
-            chunks = chunk_text(merged, limit, self.count_tokens, reserve=self.count_tokens(article.title))
+            chunks = chunk_text(merged, limit, self.count_tokens, reserve=reserve)
         else:
             # Still too long after several rounds: keep the merged chunk summaries (bullets
             # post-processing trims them) rather than cutting the article silently.

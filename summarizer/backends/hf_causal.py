@@ -52,6 +52,7 @@ class CausalLMBackend(TransformersBackend):
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
         self.has_chat_template = False
+        self._prompt_overhead: int | None = None
 
     def prepare(self) -> None:
         self.tokenizer.padding_side = "left"
@@ -81,35 +82,39 @@ class CausalLMBackend(TransformersBackend):
             return None
         return self.max_model_tokens - self.options.max_new_tokens
 
+    def prompt_overhead(self) -> int:
+        """Tokens the prompt costs without an article (instructions, fence, chat template)."""
+        if self._prompt_overhead is None:
+            empty = self.render_prompt(Article(id="", text=""), OVERHEAD_BULLETS)
+            self._prompt_overhead = self.prompt_length(empty)
+        return self._prompt_overhead
+
     def input_limit(self) -> int | None:
-        self.ensure_loaded()
         budget = self.prompt_budget()
         if budget is None:
             return None
-        overhead = self.prompt_length(self.render_prompt(Article(id="", text=""), OVERHEAD_BULLETS))
-        limit = budget - overhead - BOUNDARY_SLACK_TOKENS
+        limit = budget - self.prompt_overhead() - BOUNDARY_SLACK_TOKENS
         if limit <= 0:
             raise ValueError(
                 f"{self.options.model}: a context of {self.max_model_tokens} tokens has no room for an "
-                f"article after the prompt ({overhead} tokens) and max_new_tokens "
-                f"({self.options.max_new_tokens})"
+                f"article after the prompt ({self.prompt_overhead()} tokens) and max_new_tokens "
+                f"({self.options.max_new_tokens}); lower max_new_tokens or raise max_input_tokens"
             )
         return limit
 
     def prepare_prompt(self, article: Article, n_bullets: int) -> str:
         """The prompt for one article; if it overflows the context, cut the article's end, loudly."""
         prompt = self.render_prompt(article, n_bullets)
-        budget = self.prompt_budget()
-        if budget is None:
+        if self.input_limit() is None:
             return prompt
+        budget = self.prompt_budget()
         for _ in range(MAX_TRIM_ROUNDS):
             excess = self.prompt_length(prompt) - budget
             if excess <= 0:
                 break
             article_ids = self.tokenizer(article.text, add_special_tokens=False, verbose=False)["input_ids"]
             keep = max(len(article_ids) - excess - BOUNDARY_SLACK_TOKENS, 0)
-            log.warning("article %s: prompt exceeds the context by %d tokens; truncating %d article tokens",
-                        article.id, excess, len(article_ids) - keep)
+            self.record_truncation(article.id, len(article_ids) - keep, budget)
             article = replace(article, text=self.tokenizer.decode(article_ids[:keep]))
             prompt = self.render_prompt(article, n_bullets)
         return prompt

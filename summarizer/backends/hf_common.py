@@ -10,7 +10,7 @@ from pydantic import Field
 
 from summarizer.backends.base import Backend, BackendOptions
 from summarizer.hub import is_cached, is_local_model, load_pretrained
-from summarizer.specs import ModelSpec
+from summarizer.specs import HUB_ID, ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +84,9 @@ def model_length_limit(tokenizer: Any, config: Any) -> int | None:
 def model_offline_status(model: str) -> tuple[bool, str]:
     if is_local_model(model):
         return True, "local"
-    try:
-        cached = is_cached(model)
-    except ValueError:  # not a valid hub id (e.g. a local path that does not exist)
-        cached = False
-    if cached:
+    if not HUB_ID.match(model):
+        return False, f"local model directory not found: {model}"
+    if is_cached(model):
         return True, "HF cache"
     return False, "needs the Hugging Face Hub (not cached)"
 

@@ -107,11 +107,22 @@ class Seq2SeqBackend(TransformersBackend):
                 return_tensors="pt",
             ).to(self.device)
             with torch.inference_mode():
-                generated = self.model.generate(**encoded, **self.generation_kwargs())
+                generated = self.model.generate(
+                    **encoded, **self.global_attention(encoded), **self.generation_kwargs()
+                )
             decoded = self.tokenizer.batch_decode(generated, skip_special_tokens=True)
             for index, text in zip(indices, decoded, strict=True):
                 outputs[index] = self.restore_newlines(text).strip()
         return outputs
+
+    def global_attention(self, encoded: Any) -> dict[str, Any]:
+        """LED's sparse encoder attends globally only where told; its summarization recipe marks the
+        first token. Other models take no such input."""
+        if self.model.config.model_type != "led":
+            return {}
+        mask = encoded["attention_mask"].new_zeros(encoded["attention_mask"].shape)
+        mask[:, 0] = 1
+        return {"global_attention_mask": mask}
 
     def restore_newlines(self, text: str) -> str:
         if not self.options.newline_token:
@@ -124,5 +135,4 @@ class Seq2SeqBackend(TransformersBackend):
             return
         for article, length in zip(articles, lengths, strict=True):
             if length > self.max_model_tokens:
-                log.warning("article %s: %d input tokens exceed the model limit of %d; truncating %d tokens",
-                            article.id, length, self.max_model_tokens, length - self.max_model_tokens)
+                self.record_truncation(article.id, length - self.max_model_tokens, self.max_model_tokens)

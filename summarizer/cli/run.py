@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 from summarizer.articles import Article
+from summarizer.backends.base import Backend
 from summarizer.backends.registry import backend_for
 from summarizer.config import load_config
 from summarizer.hub import ModelUnavailableError
@@ -22,13 +24,17 @@ EXIT_OK, EXIT_SOME_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="summarize articles into bullets")
-    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+    parser.add_argument("inputs", nargs="*", metavar="INPUT",
                         help="text/seed files, directories, .jsonl, .csv, datasets (hf:NAME[:CONFIG], parquet)")
     parser.add_argument("--model", help="spec name (see `summarizer models`), hub id, model dir or .gguf path")
     parser.add_argument("--bullets", type=int, help="bullets per article (default from the config)")
     parser.add_argument("--out", help="output file (default: standard output)")
     parser.add_argument("--format", choices=FORMATS, help="output format (default: from --out's suffix)")
     parser.add_argument("--config", help="run config name or path (default: configs/default.yaml)")
+    parser.add_argument("--store", default=os.environ.get("SUMMARIZER_STORE"),
+                        help="SQLite store: summarize only what is new, resume after a crash ($SUMMARIZER_STORE)")
+    parser.add_argument("--feeds", help="YAML feeds list to poll in addition to INPUTs (e.g. configs/feeds.yaml)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar; only errors (for cron)")
     add_ingest_arguments(parser)
     parser.set_defaults(handler=handle)
 
@@ -80,15 +86,25 @@ def handle(args: argparse.Namespace) -> int:
     if n_bullets < 1:
         print("error: --bullets must be at least 1", file=sys.stderr)
         return EXIT_UNUSABLE
-    fmt = args.format or format_for_path(args.out, config.format)
+    if not args.inputs and not args.feeds:
+        print("error: give at least one INPUT or --feeds FILE", file=sys.stderr)
+        return EXIT_UNUSABLE
     try:
         backend = backend_for(model)
-        backend.ensure_loaded()
+        if not args.store:
+            backend.ensure_loaded()  # fail before reading inputs; store mode loads only if work is pending
     except (ModelUnavailableError, ValueError, FileNotFoundError, ImportError) as error:
         print(f"error: cannot use model '{model}': {error}", file=sys.stderr)
         return EXIT_UNUSABLE
+    options = ingest_options(args, config.max_chars)
+    if args.store and args.out:
+        print("error: with --store, write outputs with `summarizer digest --store ... --out FILE`", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if args.store:
+        return run_into_store(args, backend, n_bullets, options, config.bullet_max_chars)
     # --limit counts articles over the whole run, not per input.
-    articles = islice(iter_inputs(args.inputs, ingest_options(args, config.max_chars)), args.limit)
+    articles = islice(iter_inputs(args.inputs, options), args.limit)
+    fmt = args.format or format_for_path(args.out, config.format)
     with ExitStack() as stack:
         if args.out:
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -99,3 +115,22 @@ def handle(args: argparse.Namespace) -> int:
         stats = run(articles, backend, n_bullets, writer.write, bullet_max_chars=config.bullet_max_chars)
     print_report(stats, backend.spec.name)
     return EXIT_SOME_FAILED if stats.failed else EXIT_OK
+
+
+def run_into_store(args: argparse.Namespace, backend: Backend, n_bullets: int, options: IngestOptions,
+                   bullet_max_chars: int) -> int:
+    """Feeds and files into the SQLite store; only articles without a summary are summarized."""
+    from summarizer.ingest.feeds import handles_source, iter_source_articles, load_feed_list
+    from summarizer.ingest.http import Fetcher
+    from summarizer.resumable import format_report, run_with_store
+    from summarizer.store import Store
+
+    sources = list(args.inputs) + ([feed.url for feed in load_feed_list(args.feeds)] if args.feeds else [])
+    feed_sources = [name for name in sources if handles_source(name)]
+    other_sources = [name for name in sources if not handles_source(name)]
+    with Store(args.store) as store, Fetcher() as fetcher:
+        articles = chain(iter_source_articles(feed_sources, fetcher, store), iter_inputs(other_sources, options))
+        result = run_with_store(islice(articles, args.limit), backend, n_bullets, store,
+                                bullet_max_chars=bullet_max_chars, quiet=args.quiet)
+        print(format_report(result, backend.spec.name), file=sys.stderr)
+    return EXIT_SOME_FAILED if result.errors else EXIT_OK

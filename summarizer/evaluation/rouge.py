@@ -59,19 +59,23 @@ def ngram_overlap(a: Counter, b: Counter) -> int:
     return sum(min(count, b[gram]) for gram, count in a.items() if gram in b)
 
 
-def _match_masks(tokens: Sequence[str]) -> dict[str, int]:
-    """token -> bitmask of its positions in `tokens`."""
+def _match_masks(tokens: Sequence[str], first_bit: int = 0) -> dict[str, int]:
+    """token -> bitmask of its positions in `tokens`, position k at bit first_bit + k."""
     masks: dict[str, int] = {}
-    for position, token in enumerate(tokens):
-        masks[token] = masks.get(token, 0) | (1 << position)
+    get = masks.get
+    bit = 1 << first_bit
+    for token in tokens:
+        masks[token] = get(token, 0) | bit
+        bit <<= 1
     return masks
 
 
 def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
-    """Length of the longest common subsequence, bit-parallel (Allison-Dix / Hyyro).
+    """Length of the longest common subsequence, bit-parallel (Allison-Dix, Hyyro).
 
-    Bit j of `row` is 0 where the LCS of the prefix of `a` seen so far and b[:j+1] grows at j+1, so the
-    LCS is the number of zero bits. Each token of `a` costs a few big-integer operations.
+    Bit j of `row` is 0 where the LCS of the prefix of `a` seen so far with b[:j+1] is one longer than
+    with b[:j], so the LCS is the number of zero bits. Each token of `a` costs a few integer operations
+    instead of len(b) Python steps.
     """
     if len(a) > len(b):  # loop over the shorter sequence: Python steps cost more than wider integers
         a, b = b, a
@@ -87,47 +91,78 @@ def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
     return len(b) - (row & full).bit_count()
 
 
-def _lcs_reference_positions(reference: Sequence[str], candidate_masks: dict[str, int], n: int) -> int:
-    """Bitmask of the positions in `reference` on the LCS with the candidate (length n) that rouge-score's
-    `_backtrack_norec` and ROUGE-1.5.5's `markLCS` pick: diagonal on a match, else left only when the
-    cell to the left is strictly greater than the cell above, else up.
+class _Segments(NamedTuple):
+    """Candidate sentences side by side in one bit vector, one guard bit between neighbours.
 
-    The DP table is kept as one bit-parallel row per reference token, cell (i, j) being
-    j - popcount(rows[i] & (2**j - 1)), and runs of left moves are taken in one step.
+    A zero guard bit absorbs the carry of the bit-parallel update, and is cleared again after it, so one
+    pass over a reference sentence computes its LCS table with every candidate sentence at once.
     """
-    token_masks = [candidate_masks.get(token, 0) for token in reference]
-    row = (1 << n) - 1
+
+    masks: dict[str, int]  # token -> its positions in all sentences
+    spans: list[tuple[int, int]]  # (first bit, length) per non-empty sentence
+    keep: int  # all sentence bits, no guard bits
+
+
+def _segments(sentences: Sequence[Sequence[str]]) -> _Segments:
+    masks: dict[str, int] = {}
+    spans = []
+    keep = 0
+    first = 0
+    for sentence in sentences:
+        if not sentence:
+            continue
+        for token, positions in _match_masks(sentence, first).items():
+            masks[token] = masks.get(token, 0) | positions
+        spans.append((first, len(sentence)))
+        keep |= ((1 << len(sentence)) - 1) << first
+        first += len(sentence) + 1
+    return _Segments(masks, spans, keep)
+
+
+def _union_lcs_positions(reference: Sequence[str], segments: _Segments) -> int:
+    """Bitmask of the positions of `reference` in the union of its LCS with each candidate sentence.
+
+    Each LCS is the one rouge-score's `_backtrack_norec` and ROUGE-1.5.5's `markLCS` pick: diagonal on
+    a match, else left only when the cell to the left is strictly greater than the cell above, else up.
+    In sentence coordinates cell (i, j) is j - popcount(rows[i] & first j bits of the sentence), and a
+    run of left moves is taken in one step.
+    """
+    token_masks = [segments.masks.get(token, 0) for token in reference]
+    keep = segments.keep
+    row = keep
     rows = [row]
     for match in token_masks:
         if match:
             hits = row & match
-            row = (row + hits) | (row - hits)
+            row = ((row + hits) | (row - hits)) & keep
         rows.append(row)
-    i, j = len(reference), n
-    length = n - (row & rows[0]).bit_count()  # cell (i, j)
     positions = 0
-    while length:  # once the cell is 0 no match is left on the path
-        match = token_masks[i - 1]
-        if not match:  # this row equals the one above, so "above" is never smaller: go up
-            i -= 1
-            continue
-        if not (match >> (j - 1)) & 1:
-            if j - (rows[i - 1] & ((1 << j) - 1)).bit_count() == length:  # above == here: go up
+    for first, n in segments.spans:
+        sentence_bits = ((1 << n) - 1) << first
+        i, end = len(reference), first + n  # end: absolute bit just past column j
+        length = n - (row & sentence_bits).bit_count()  # cell (i, n)
+        while length:  # once the cell is 0 no match is left on the path
+            match = token_masks[i - 1] & sentence_bits
+            if not match:  # this row equals the one above, so "above" is never smaller: go up
                 i -= 1
                 continue
-            # Above is length-1 from here leftwards, so the path goes left while the cell to the left is
-            # still `length` (bit set in this row) and there is no match: stop at the highest position
-            # below j that is a match or where this row's value steps down.
-            stop = (match | ~rows[i]) & ((1 << j) - 1)
-            j = stop.bit_length()
-            if not (match >> (j - 1)) & 1:  # the value steps down at j-1: go up, to length-1
-                i -= 1
-                length -= 1
-                continue
-        i -= 1  # diagonal
-        j -= 1
-        positions |= 1 << i
-        length -= 1
+            if not (match >> (end - 1)) & 1:
+                prefix = (1 << end) - (1 << first)
+                if (end - first) - (rows[i - 1] & prefix).bit_count() == length:  # above == here: up
+                    i -= 1
+                    continue
+                # Above stays length-1 leftwards, so the path goes left while the cell to the left is still
+                # `length` (bit set in this row) and there is no match: jump to the highest position below
+                # that is a match or where this row's value steps down.
+                end = ((match | ~rows[i]) & prefix).bit_length()
+                if not (match >> (end - 1)) & 1:  # the value steps down at this column: up, to length-1
+                    i -= 1
+                    length -= 1
+                    continue
+            i -= 1  # diagonal
+            end -= 1
+            positions |= 1 << i
+            length -= 1
     return positions
 
 
@@ -137,12 +172,10 @@ def union_lcs_hits(reference_sentences: Sequence[Sequence[str]], candidate_sente
     token counted only while unused occurrences remain in both summaries."""
     reference_left = Counter(token for sentence in reference_sentences for token in sentence)
     candidate_left = Counter(token for sentence in candidate_sentences for token in sentence)
-    candidates = [(_match_masks(sentence), len(sentence)) for sentence in candidate_sentences if sentence]
+    segments = _segments(candidate_sentences)
     hits = 0
     for reference in reference_sentences:
-        union = 0
-        for masks, n in candidates:
-            union |= _lcs_reference_positions(reference, masks, n)
+        union = _union_lcs_positions(reference, segments)
         position = 0
         while union:
             if union & 1:
@@ -246,9 +279,15 @@ class RougeScorer:
             # the sentences' tokens in order.
             sentences = [tokenize(line) for line in _pyrouge_sentences(text)]
             return _Text([token for sentence in sentences for token in sentence], sentences)
-        tokens = tokenize(text) if self._needs_tokens else []
         # rouge-score drops empty lines only; a line of punctuation stays as an empty sentence.
-        sentences = [tokenize(line) for line in text.split("\n") if line] if self._needs_sentences else []
+        lines = [line for line in text.split("\n") if line] if self._needs_sentences else []
+        if self._needs_sentences and getattr(self.tokenizer, "lines_are_independent", False):
+            # The text's tokens are its lines' tokens in order, so tokenize each line once.
+            sentences = [tokenize(line) for line in lines]
+            tokens = [token for sentence in sentences for token in sentence] if self._needs_tokens else []
+        else:
+            tokens = tokenize(text) if self._needs_tokens else []
+            sentences = [tokenize(line) for line in lines]
         return _Text(tokens, sentences)
 
     def _score_prepared(self, target: _Text, prediction: _Text) -> dict[str, Score]:

@@ -23,6 +23,9 @@ _STEM_CACHE_SIZE = 1 << 18
 
 
 class Tokenizer(Protocol):
+    """What RougeScorer needs. A tokenizer may also set `lines_are_independent = True` to promise that
+    tokenize(a + "\n" + b) == tokenize(a) + tokenize(b); the scorer then tokenizes each line only once."""
+
     name: str
 
     def tokenize(self, text: str) -> list[str]: ...
@@ -51,6 +54,8 @@ def nltk_porter_stem(token: str) -> str:
 class DefaultTokenizer:
     """rouge-score's tokenizer: lowercase, non-[a-z0-9] -> space, split, NLTK Porter stem if len > 3."""
 
+    lines_are_independent = True  # a newline is a separator like any other non-alphanumeric character
+
     def __init__(self, use_stemmer: bool = True):
         self.use_stemmer = use_stemmer
         self.name = "rouge-score-default" + ("+porter-nltk" if use_stemmer else "")
@@ -73,22 +78,24 @@ _CJK = (
 )
 
 
+_CJK_CHARACTER = re.compile(f"[{_CJK}]")
+
+
 @lru_cache(maxsize=1)
-def _unicode_token_pattern() -> re.Pattern[str]:
+def _unicode_word_pattern() -> re.Pattern[str]:
     # Python's \w leaves out combining marks (Devanagari vowel signs, Arabic harakat, ...), which would
-    # cut words in two; add every mark. Marks above U+1FFFF are only the variation selectors.
-    marks: list[str] = []
+    # cut words in two, so every mark joins the class. Marks above U+1FFFF are only variation selectors.
+    ranges: list[str] = []
     start = None
-    for code in range(0x20000):
-        is_mark = unicodedata.category(chr(code)).startswith("M")
+    for code in range(0x20001):
+        is_mark = code < 0x20000 and unicodedata.category(chr(code)).startswith("M")
         if is_mark and start is None:
             start = code
         elif not is_mark and start is not None:
-            marks.append(f"{re.escape(chr(start))}-{re.escape(chr(code - 1))}")
+            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(code - 1))}")
             start = None
-    marks.append("\U000e0100-\U000e01ef")
-    mark_class = "".join(marks)
-    return re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_]|[{mark_class}])+")
+    ranges.append("\U000e0100-\U000e01ef")
+    return re.compile(f"[\\w{''.join(ranges)}]+")
 
 
 class UnicodeTokenizer:
@@ -98,13 +105,18 @@ class UnicodeTokenizer:
     stemmer and would mangle other languages.
     """
 
+    lines_are_independent = True  # NFKC and casefold never join or produce a newline
+
     def __init__(self, use_stemmer: bool = True):
         self.use_stemmer = use_stemmer
         self.name = "unicode-nfkc-casefold" + ("+porter-nltk-ascii" if use_stemmer else "")
-        self._pattern = _unicode_token_pattern()
+        self._words = _unicode_word_pattern()
 
     def tokenize(self, text: str) -> list[str]:
-        tokens = self._pattern.findall(unicodedata.normalize("NFKC", text).casefold())
+        text = unicodedata.normalize("NFKC", text).casefold().replace("_", " ")  # \w includes "_"
+        if _CJK_CHARACTER.search(text):
+            text = _CJK_CHARACTER.sub(r" \g<0> ", text)
+        tokens = self._words.findall(text)
         if self.use_stemmer:
             return [nltk_porter_stem(token) if token.isascii() else token for token in tokens]
         return tokens
@@ -258,6 +270,8 @@ class Rouge155Tokenizer:
     (`were` -> `be`, `children` -> `child`) and otherwise Porter-stemmed by the script's own stemmer.
     `exceptions` replaces that table (tests use a small one; `{}` disables the lookup).
     """
+
+    lines_are_independent = True
 
     def __init__(self, use_stemmer: bool = True, exceptions: Mapping[str, str] | None = None):
         self.use_stemmer = use_stemmer

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
 from summarizer.articles import Article
+from summarizer.ingest.feeds import open_url, read_feed_file
 from summarizer.ingest.files import read_text_article
 from summarizer.ingest.hf_datasets import (
     HUB_PREFIX,
@@ -89,9 +90,14 @@ FILE_READERS: Mapping[str, FileReader] = MappingProxyType(
         ".json": read_json,
         ".csv": read_csv,
         ".parquet": read_parquet,
+        ".xml": read_feed_file,
+        ".rss": read_feed_file,
+        ".atom": read_feed_file,
     }
 )
-PREFIX_OPENERS: Mapping[str, PrefixOpener] = MappingProxyType({HUB_PREFIX: open_hub_dataset})
+PREFIX_OPENERS: Mapping[str, PrefixOpener] = MappingProxyType(
+    {HUB_PREFIX: open_hub_dataset, "http://": open_url, "https://": open_url}
+)
 
 
 def _supported_inputs() -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -183,7 +183,8 @@ def entry_to_article(entry: Any, feed_title: str, feed_key: str, index: int) -> 
         id=canonical_url(web_link) if web_link else (entry.get("id") or f"{feed_key}#{index}"),
         text=content if len(content) >= len(summary) else summary,
         title=html_to_text(entry.get("title", "")),
-        url=web_link,
+        # Linked without tracking parameters (utm_*, fbclid...) or fragment.
+        url=canonical_url(web_link) if web_link else None,
         published=_iso_time(entry),
         source=feed_title,
         metadata={"feed_url": feed_key, "link": link, "warnings": warnings},
@@ -253,6 +254,25 @@ def _articles_from_feed_bytes(data: bytes, feed_key: str, fetcher: Fetcher, stor
                                last_modified=result.last_modified if result else None)
 
 
+def _url_articles(url: str, fetcher: Fetcher, store: Store | None, accept_pages: bool) -> Iterator[Article]:
+    check_scheme(url)
+    result = _poll(url, fetcher, store)
+    if result.not_modified:
+        log.info("%s not modified since the last poll", url)
+        if store:
+            store.record_feed_poll(url, etag=result.etag, last_modified=result.last_modified)
+        return
+    if accept_pages and not looks_like_feed(result.content, result.content_type):
+        yield article_from_response(result)
+        return
+    yield from _articles_from_feed_bytes(result.content, url, fetcher, store, result)
+
+
+def _file_articles(source: str, fetcher: Fetcher, store: Store | None) -> Iterator[Article]:
+    path = Path(source)
+    yield from _articles_from_feed_bytes(path.read_bytes(), str(path.resolve()), fetcher, store)
+
+
 def load_feed_articles(source: str, fetcher: Fetcher, store: Store | None = None) -> Iterator[Article]:
     """Articles of the feed at ``source`` (an http(s) URL or a local file).
 
@@ -260,17 +280,9 @@ def load_feed_articles(source: str, fetcher: Fetcher, store: Store | None = None
     cannot be read; with a store the error is also recorded as the feed's ``last_error``.
     """
     if is_url(source):
-        check_scheme(source)
-        result = _poll(source, fetcher, store)
-        if result.not_modified:
-            log.info("feed %s not modified since the last poll", source)
-            if store:
-                store.record_feed_poll(source, etag=result.etag, last_modified=result.last_modified)
-            return
-        yield from _articles_from_feed_bytes(result.content, source, fetcher, store, result)
+        yield from _url_articles(source, fetcher, store, accept_pages=False)
     else:
-        path = Path(source)
-        yield from _articles_from_feed_bytes(path.read_bytes(), str(path.resolve()), fetcher, store)
+        yield from _file_articles(source, fetcher, store)
 
 
 def load_source_articles(source: str, fetcher: Fetcher | None = None, store: Store | None = None
@@ -282,22 +294,41 @@ def load_source_articles(source: str, fetcher: Fetcher | None = None, store: Sto
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher()
     try:
-        if not is_url(source):
-            yield from load_feed_articles(source, fetcher, store)
-            return
-        check_scheme(source)
-        result = _poll(source, fetcher, store)
-        if result.not_modified:
-            if store:
-                store.record_feed_poll(source, etag=result.etag, last_modified=result.last_modified)
-            return
-        if looks_like_feed(result.content, result.content_type):
-            yield from _articles_from_feed_bytes(result.content, source, fetcher, store, result)
+        if is_url(source):
+            yield from _url_articles(source, fetcher, store, accept_pages=True)
         else:
-            yield article_from_response(result)
+            yield from _file_articles(source, fetcher, store)
     finally:
         if own_fetcher:
             fetcher.close()
+
+
+def iter_source_articles(sources: Iterable[str], fetcher: Fetcher | None = None, store: Store | None = None
+                         ) -> Iterator[Article]:
+    """Articles from several URLs / feed files; a source that cannot be read becomes one error record
+    (kept out of the store's articles: the error is the feed's ``last_error``) and the others go on."""
+    for source in sources:
+        try:
+            yield from load_source_articles(source, fetcher, store)
+        except (OSError, FeedError) as error:
+            log.warning("cannot read %s: %s", source, error)
+            # The messages of FetchError and FeedError already name the URL or file.
+            yield Article(id=source, text="", source=source, error=str(error))
+
+
+# --- adapters in the shapes of summarizer.ingest's FILE_READERS and PREFIX_OPENERS ----------------------
+def read_feed_file(path: Path, label: str, options: object = None) -> Iterator[Article]:
+    """Reader for local .xml/.rss/.atom files: a file that is no readable feed becomes one error record."""
+    with Fetcher() as fetcher:  # for teaser entries whose full text is on the web
+        try:
+            yield from load_feed_articles(str(path), fetcher)
+        except (OSError, FeedError) as error:
+            yield Article(id=label, text="", source=label, error=f"cannot read feed '{label}': {error}")
+
+
+def open_url(spec: str, options: object = None) -> Iterator[Article]:
+    """Opener for http:// and https:// inputs (feed or web page), without a store: no conditional GET."""
+    return iter_source_articles([spec])
 
 
 def load_feed_list(path: str | Path) -> list[FeedSource]:

@@ -121,6 +121,7 @@ class Fetcher:
         backoff_s: float = 0.5,
         max_backoff_s: float = 8.0,
         user_agent: str = USER_AGENT,
+        trust_env: bool = True,
         transport: httpx.BaseTransport | None = None,
     ):
         self.total_timeout = total_timeout
@@ -131,9 +132,9 @@ class Fetcher:
         self.max_backoff_s = max_backoff_s
         timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout,
                                 pool=connect_timeout)
-        # Redirects are followed by hand so each target's scheme is checked before it is requested;
-        # environment proxies are ignored so that tests against 127.0.0.1 behave like production.
-        self.client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
+        # Redirects are followed by hand so each target's scheme is checked before it is requested.
+        # trust_env: honour HTTP(S)_PROXY / NO_PROXY and SSL_CERT_FILE like other command-line tools.
+        self.client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=trust_env,
                                    headers={"User-Agent": user_agent}, transport=transport)
 
     def __enter__(self) -> Fetcher:

@@ -66,6 +66,15 @@ def html_to_text(fragment: str) -> str:
     return _BLANK_LINES.sub("\n", text)
 
 
+def drop_leading_title(text: str, title: str) -> str:
+    """Remove the headline when the extracted text starts with it: the title travels separately, and a
+    headline left in the body would be picked as a "sentence" by extractive models."""
+    first_line, _, rest = text.partition("\n")
+    if title and first_line.strip().casefold() == title.casefold():
+        return rest.strip()
+    return text
+
+
 def extract_article(page_html: str | bytes, url: str) -> Article:
     """The main text of a downloaded page as an Article; ``error`` is set when none is found."""
     import trafilatura
@@ -73,13 +82,15 @@ def extract_article(page_html: str | bytes, url: str) -> Article:
     document = trafilatura.bare_extraction(page_html, url=url, with_metadata=True, include_comments=False,
                                            include_tables=False)
     text = normalize_whitespace(document.text or "") if document is not None else ""
+    title = normalize_whitespace(document.title or "") if document is not None else ""
+    text = drop_leading_title(text, title)
     if not text:
         return Article(id=url, text="", url=url, source=url,
                        error=f"no article text found on the page {url}")
     return Article(
         id=url,
         text=text,
-        title=(document.title or "").strip(),
+        title=title,
         url=url,
         published=document.date or None,
         source=(document.sitename or "").strip() or url,

@@ -16,6 +16,8 @@ from tests.backends.tiny_models import article_text, articles_around_limit, tiny
 
 MAX_NEW_TOKENS = 12
 
+pytestmark = pytest.mark.usefixtures("restore_torch_threads")
+
 
 def run(backend, articles):
     return {output.article.id: output for output in backend.summarize_many(articles, n_bullets=3)}
@@ -42,7 +44,7 @@ def test_every_article_summarized_and_long_one_chunked(model_fixture, request):
 
 
 def test_chat_template_renders_the_shared_prompt(tiny_chat_lm_dir):
-    backend = create_backend(tiny_spec(tiny_chat_lm_dir))
+    backend = create_backend(tiny_spec(tiny_chat_lm_dir, max_new_tokens=MAX_NEW_TOKENS))
     article = Article(id="a", title="Budget", text=article_text(1))
 
     prompt = backend.prepare_prompt(article, n_bullets=4)
@@ -55,7 +57,7 @@ def test_chat_template_renders_the_shared_prompt(tiny_chat_lm_dir):
 
 
 def test_without_chat_template_a_plain_prompt_is_used(tiny_plain_lm_dir, caplog):
-    backend = create_backend(tiny_spec(tiny_plain_lm_dir))
+    backend = create_backend(tiny_spec(tiny_plain_lm_dir, max_new_tokens=MAX_NEW_TOKENS))
     with caplog.at_level(logging.WARNING, logger="summarizer.backends.hf_causal"):
         prompt = backend.prepare_prompt(Article(id="a", text=article_text(1)), n_bullets=3)
 
@@ -78,6 +80,15 @@ def test_input_limit_leaves_room_for_prompt_and_answer(tiny_chat_lm_dir):
     prompt = backend.prepare_prompt(fitting, n_bullets=3)
     assert fitting.text in prompt
     assert backend.prompt_length(prompt) <= 384 - MAX_NEW_TOKENS
+
+
+def test_context_too_small_for_prompt_and_answer_is_a_clear_error(tiny_chat_lm_dir):
+    # The default max_new_tokens (256) plus the instructions do not fit the tiny 384-token context.
+    backend = create_backend(tiny_spec(tiny_chat_lm_dir))
+    with pytest.raises(ValueError, match="no room for an article"):
+        backend.input_limit()
+    with pytest.raises(ValueError, match="lower max_new_tokens"):
+        run(backend, [Article(id="a", text=article_text(1))])
 
 
 def test_prompt_over_the_context_cuts_the_article_with_a_warning(tiny_chat_lm_dir, caplog):

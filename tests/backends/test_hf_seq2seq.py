@@ -15,6 +15,8 @@ from tests.backends.tiny_models import article_text, articles_around_limit, tiny
 
 GREEDY = {"num_beams": 1, "max_new_tokens": 8}
 
+pytestmark = pytest.mark.usefixtures("restore_torch_threads")
+
 
 def run(backend, articles):
     return {output.article.id: output for output in backend.summarize_many(articles, n_bullets=3)}
@@ -28,7 +30,7 @@ def test_model_directory_resolves_to_seq2seq_backend(model_fixture, request):
     assert backend.offline_status() == (True, "local")
 
 
-@pytest.mark.parametrize("model_fixture", ["tiny_bart_dir", "tiny_t5_dir"])
+@pytest.mark.parametrize("model_fixture", ["tiny_bart_dir", "tiny_t5_dir", "tiny_led_dir"])
 def test_every_article_summarized_and_long_one_chunked(model_fixture, request):
     backend = create_backend(tiny_spec(request.getfixturevalue(model_fixture), **GREEDY))
     articles = articles_around_limit(backend)
@@ -55,6 +57,14 @@ def test_bart_limit_comes_from_position_embeddings(tiny_bart_dir):
     # The tokenizer has no model_max_length; config.max_position_embeddings is 64, minus <s> and </s>.
     assert backend.prefix == ""
     assert backend.input_limit() == 64 - 2
+
+
+def test_led_limit_comes_from_encoder_positions_and_gets_global_attention(tiny_led_dir):
+    backend = create_backend(tiny_spec(tiny_led_dir))
+    assert backend.input_limit() == 96 - 2
+    encoded = backend.tokenizer(["One.", "Two words."], padding=True, return_tensors="pt")
+    global_mask = backend.global_attention(encoded)["global_attention_mask"]
+    assert global_mask[:, 0].tolist() == [1, 1] and int(global_mask.sum()) == 2
 
 
 def test_t5_prefix_is_added_and_counted(tiny_t5_dir):
@@ -132,6 +142,12 @@ def test_shipped_hub_specs_need_the_hub_unless_cached():
         assert backend.backend_id == "hf-seq2seq"
         if not is_cached(backend.options.model):
             assert backend.offline_status() == (False, "needs the Hugging Face Hub (not cached)")
+
+
+def test_missing_local_directory_is_not_usable_offline(tmp_path):
+    spec = ModelSpec(name="x", backend="hf-seq2seq", options={"model": str(tmp_path / "absent")})
+    usable, reason = create_backend(spec).offline_status()
+    assert not usable and "not found" in reason
 
 
 def test_hub_model_fails_fast_offline():

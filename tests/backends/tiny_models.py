@@ -1,6 +1,6 @@
 """Tiny random transformers models, built on the spot so backend tests run the real code path offline.
 
-Each builder trains a small tokenizer on a few news-like sentences, creates a 2-layer model with random
+Each builder trains a small tokenizer on a few news-like sentences, creates a 1-2 layer model with random
 weights and saves both with ``save_pretrained``, so the directory loads exactly like a downloaded model.
 The models write gibberish; the tests check the plumbing (batching, limits, chunking, prompts), not
 the summaries.
@@ -73,11 +73,10 @@ def byte_level_bpe(specials: list[str], vocab_size: int, extra_corpus: list[str]
     return tokenizer
 
 
-def build_bart(directory: Path) -> Path:
-    """A 2+2-layer BART whose only length limit is config.max_position_embeddings (64)."""
-    import torch
+def bart_tokenizer():
+    """Byte-level BPE with BART's special tokens; no model_max_length, like many hub tokenizers."""
     from tokenizers import processors
-    from transformers import BartConfig, BartForConditionalGeneration, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
     backend = byte_level_bpe(BART_SPECIALS, vocab_size=400)
     backend.post_processor = processors.TemplateProcessing(
@@ -85,11 +84,18 @@ def build_bart(directory: Path) -> Path:
         pair="<s> $A </s> </s> $B </s>",
         special_tokens=[("<s>", backend.token_to_id("<s>")), ("</s>", backend.token_to_id("</s>"))],
     )
-    # No model_max_length: the backend must fall back to the config's position embeddings.
-    tokenizer = PreTrainedTokenizerFast(
+    return PreTrainedTokenizerFast(
         tokenizer_object=backend,
         bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>", mask_token="<mask>",
     )
+
+
+def build_bart(directory: Path) -> Path:
+    """A 2+2-layer BART whose only length limit is config.max_position_embeddings (64)."""
+    import torch
+    from transformers import BartConfig, BartForConditionalGeneration
+
+    tokenizer = bart_tokenizer()
     config = BartConfig(
         vocab_size=len(tokenizer),
         d_model=32,
@@ -110,6 +116,36 @@ def build_bart(directory: Path) -> Path:
     )
     torch.manual_seed(0)
     BartForConditionalGeneration(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def build_led(directory: Path) -> Path:
+    """A 1+1-layer LED (Longformer encoder) limited by max_encoder_position_embeddings (96)."""
+    import torch
+    from transformers import LEDConfig, LEDForConditionalGeneration
+
+    tokenizer = bart_tokenizer()
+    config = LEDConfig(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_encoder_position_embeddings=96,
+        max_decoder_position_embeddings=32,
+        attention_window=8,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+        tie_word_embeddings=False,
+    )
+    torch.manual_seed(0)
+    LEDForConditionalGeneration(config).save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
 
@@ -177,6 +213,7 @@ def build_causal_lm(directory: Path, max_positions: int = 384) -> Path:
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=None,
+        # Tied random embeddings make the model repeat the prompt's last token instead of writing.
         tie_word_embeddings=False,
     )
     torch.manual_seed(0)
