@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from summarizer.paths import shared_data_dir
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = PROJECT_ROOT / "seeds" / "000_42f52d1283be1841.txt"
-
-
-def shared_data_dir() -> Path:
-    """$SUMMARIZER_DATA_DIR, else ../shared/data beside the project (CI lays it there)."""
-    return Path(os.environ.get("SUMMARIZER_DATA_DIR", PROJECT_ROOT.parent / "shared" / "data"))
 
 
 def shared_data_file(name: str) -> Path:

@@ -52,6 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_eval_options(compare)
     compare.set_defaults(handler=handle_compare)
 
+    parity = subparsers.add_parser("eval-parity", help="ROUGE-1.5.5 parity of both ROUGE modes on the parity file")
+    parity.add_argument("path", nargs="?", help="parity JSONL (default: shared data dir)")
+    parity.set_defaults(handler=handle_parity)
+
 
 def handle_eval(args: argparse.Namespace) -> int:
     try:
@@ -84,3 +88,9 @@ def handle_compare(args: argparse.Namespace) -> int:
     print(markdown_leaderboard(comparison, command))
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
+
+
+def handle_parity(args: argparse.Namespace) -> int:
+    from summarizer.evaluation.parity import main as parity_main
+
+    return parity_main([args.path] if args.path else [])

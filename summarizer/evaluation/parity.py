@@ -10,7 +10,6 @@ were scored and the official per-document P/R/F of ROUGE-1, ROUGE-2 and ROUGE-L 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from summarizer.evaluation.rouge import RougeScorer, Score
 from summarizer.evaluation.tokenize import Rouge155Tokenizer
+from summarizer.paths import shared_data_dir
 
 PARITY_FILE = "rouge155_parity_dev.jsonl"
 # The official numbers are printed with 5 decimals; agreeing within 0.0005 means no paper reporting
@@ -27,14 +27,6 @@ TOLERANCE = 0.0005
 _FLOAT_SLACK = 1e-12
 _TYPES = ("rouge1", "rouge2", "rougeLsum")  # ROUGE-1.5.5's ROUGE-L is the summary-level LCS: rougeLsum
 _OFFICIAL_KEYS = {"rouge1": "rouge_1", "rouge2": "rouge_2", "rougeLsum": "rouge_l"}
-
-
-def data_dir() -> Path:
-    """$SUMMARIZER_DATA_DIR, else ../shared/data beside the project root."""
-    override = os.environ.get("SUMMARIZER_DATA_DIR")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 def load_parity_records(path: str | Path) -> list[dict[str, Any]]:
@@ -139,7 +131,7 @@ def format_report(report: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    path = Path(args[0]) if args else data_dir() / PARITY_FILE
+    path = Path(args[0]) if args else shared_data_dir() / PARITY_FILE
     if not path.is_file():
         print(f"parity file {path} not found (pass its path or set SUMMARIZER_DATA_DIR)", file=sys.stderr)
         return 2

