@@ -17,11 +17,17 @@ from pydantic import Field
 from summarizer.articles import Article
 from summarizer.backends.base import Backend, BackendOptions
 from summarizer.extractive import methods
+from summarizer.extractive.compression import compress
 from summarizer.extractive.embeddings import INSTALL_HINT, PACKAGED_MODEL
 from summarizer.specs import ModelSpec
 from summarizer.text import split_sentences
 
 log = logging.getLogger(__name__)
+
+CompressionRule = Literal[
+    "datelines", "moment_formula", "connectives", "leading_attributions", "trailing_attributions",
+    "parentheticals", "relative_clauses",
+]
 
 
 class ExtractiveOptions(BackendOptions):
@@ -48,6 +54,8 @@ class ExtractiveOptions(BackendOptions):
     # embedding: a local sentence-transformers directory; None = the packaged all-MiniLM-L6-v2.
     encoder_path: str | None = None
     encode_batch_size: int = Field(default=64, ge=1)
+    # Compression rules applied to each chosen sentence (see summarizer.extractive.compression.RULES).
+    compression: list[CompressionRule] = Field(default_factory=list)
 
 
 class ExtractiveBackend(Backend):
@@ -90,7 +98,7 @@ class ExtractiveBackend(Backend):
         texts = []
         for sentences, candidates, vectors in zip(sentence_lists, candidate_lists, embeddings, strict=True):
             chosen = self.choose(sentences, candidates, n_bullets, vectors)
-            texts.append("\n".join(sentences[i] for i in chosen))
+            texts.append("\n".join(self.finish(sentences[i]) for i in chosen))
         return texts
 
     # --- steps ---------------------------------------------------------------------------------
@@ -153,6 +161,12 @@ class ExtractiveBackend(Backend):
             max_similarity=options.max_similarity,
         )
         return [candidates[i] for i in picked]
+
+    def finish(self, sentence: str) -> str:
+        """A chosen sentence as a bullet: compressed when the spec asks for it."""
+        if not self.options.compression:
+            return sentence
+        return compress(sentence, self.options.compression)
 
     def score(self, texts: list[str], embeddings: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Per-sentence centrality and the pairwise similarity used against redundancy."""

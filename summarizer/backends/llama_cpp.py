@@ -205,6 +205,8 @@ class LlamaCppBackend(Backend):
         }
 
     def complete(self, request: dict[str, Any]) -> str:
+        """Run one chat request; the server's error reply becomes an exception."""
+        self.ensure_loaded()
         result = self._server.handle_chat_completions(request)
         if "error" in result:
             error = result["error"]

@@ -15,7 +15,7 @@ from typing import Any
 from summarizer.evaluation.compare import SIGNIFICANCE_METRICS, Comparison, SystemResult
 
 LEADERBOARD_METRICS = ("rouge1_f", "rouge2_f", "rougeL_f", "rougeLsum_f", "bullet_f", "redundancy_mean",
-                       "unsupported_per_bullet", "coverage", "density", "semantic_sim")
+                       "unsupported_per_bullet", "fragment_coverage", "fragment_density", "semantic_sim")
 PLOT_METRICS = ("rouge1_f", "rouge2_f", "rougeLsum_f")
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
@@ -48,13 +48,20 @@ def leaderboard_rows(comparison: Comparison) -> list[dict[str, Any]]:
     return rows
 
 
+def rouge_description(rouge: dict[str, Any]) -> str:
+    stemmer = "Porter stemming" if rouge.get("use_stemmer") else "no stemming"
+    return (f"`{rouge.get('mode')}` mode of {rouge.get('implementation')} {rouge.get('version')} "
+            f"(reproduces {rouge.get('reproduces')}), {stemmer}, tokenizer {rouge.get('tokenizer')}, "
+            f"ROUGE-Lsum over {rouge.get('rougeLsum_sentences')} bullets")
+
+
 def markdown_leaderboard(comparison: Comparison, command: str) -> str:
     base = comparison.baseline or "—"
     config, boot = comparison.config, comparison.config["bootstrap"]
     lines = [
         f"# Leaderboard: {Path(comparison.dataset).name}", "",
         f"Produced by: `{command}`", "",
-        f"ROUGE: {config['rouge']}; references: {config['references']}; "
+        f"ROUGE: {rouge_description(config['rouge'])}; references: {config['multi_reference']}; "
         f"{boot['confidence']:.0%} bootstrap intervals ({boot['resamples']} resamples, seed {boot['seed']}); "
         f"dataset sha256 {config['dataset_sha256'][:16]}; bullets per article {config['bullets']}.",
         "",
@@ -160,6 +167,10 @@ def _svg_scatter(a: SystemResult, b: SystemResult, metric: str = "rougeLsum_f") 
              f'{metric}</text>',
              f'<text x="14" y="{size / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 {size / 2})">'
              f'{html.escape(b.name)} {metric}</text>']
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        x, y = pad + tick * span, size - pad - tick * span
+        parts.append(f'<text x="{x:.0f}" y="{size - pad + 14}" font-size="10" text-anchor="middle">{tick:g}</text>'
+                     f'<text x="{pad - 6}" y="{y + 3:.0f}" font-size="10" text-anchor="end">{tick:g}</text>')
     for x, y in points:
         parts.append(f'<circle class="point" cx="{pad + x * span:.1f}" cy="{size - pad - y * span:.1f}" r="3" '
                      f'fill="{PALETTE[0]}" fill-opacity="0.6"/>')
@@ -223,6 +234,19 @@ td,th{{border:1px solid #ccc;padding:3px 6px}}th{{background:#f3f3f3}}code{{back
 {leaderboard_html}
 <h2>Configuration</h2>
 <pre>{html.escape(json.dumps(comparison.config, indent=2, ensure_ascii=False))}</pre>
+<script>
+// Records what the browser actually laid out, so automated checks (and curious readers) can see that
+// every plot rendered with non-zero size.
+window.addEventListener("load", () => {{
+  const plots = [...document.querySelectorAll("svg.plot")];
+  const drawn = plots.filter(svg => {{ const box = svg.getBBox(); return box.width > 0 && box.height > 0; }});
+  const marks = [...document.querySelectorAll("svg.plot rect.bar, svg.plot circle.point")]
+    .filter(el => {{ const box = el.getBBox(); return box.width > 0 && box.height > 0; }});
+  document.body.dataset.plots = plots.length;
+  document.body.dataset.plotsRendered = drawn.length;
+  document.body.dataset.marksRendered = marks.length;
+}});
+</script>
 </body></html>
 """
 

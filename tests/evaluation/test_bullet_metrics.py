@@ -31,7 +31,8 @@ class TableEncoder:
         self.vectors = vectors
 
     def encode(self, sentences: list[str]) -> np.ndarray:
-        return np.array([self.vectors[sentence] for sentence in sentences], dtype=float).reshape(len(sentences), -1)
+        vectors = np.array([self.vectors[sentence] for sentence in sentences], dtype=float)
+        return vectors.reshape(len(sentences), -1)
 
 
 def _total(weights, pairs) -> float:
@@ -86,7 +87,8 @@ def test_assignment_matches_scipy_on_larger_matrices():
         rows, cols = rng.integers(1, 15, size=2)
         weights = rng.random((rows, cols))
         row_index, col_index = optimize.linear_sum_assignment(weights, maximize=True)
-        assert _total(weights, max_weight_assignment(weights)) == pytest.approx(weights[row_index, col_index].sum())
+        best = weights[row_index, col_index].sum()
+        assert _total(weights, max_weight_assignment(weights)) == pytest.approx(best)
 
 
 # --- metrics with a table scorer ---------------------------------------------------------------------
@@ -191,7 +193,7 @@ def test_seed_human_bullets_against_themselves_match_one_to_one(seed_file):
 
 def test_embedding_similarity_with_hand_made_vectors():
     encoder = TableEncoder({"r0": [1, 0], "r1": [0, 1], "g0": [1, 1], "g1": [0, 1]})
-    metrics = bullet_metrics(["g0", "g1"], ["r0", "r1"], similarity="embedding", encoder=encoder, threshold=0.6)
+    metrics = bullet_metrics(["g0", "g1"], ["r0", "r1"], "embedding", threshold=0.6, encoder=encoder)
     # cos(r0, g0) = 0.707, cos(r1, g1) = 1: the optimum (1.707) beats r1-g0 + r0-g1 (0.707 + 0).
     assert metrics["bullet_alignment"] == [(0, 0, pytest.approx(2 ** -0.5)), (1, 1, pytest.approx(1.0))]
     assert metrics["bullet_recall"] == 1.0

@@ -1,6 +1,4 @@
 import json
-import shutil
-import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -21,11 +19,11 @@ from summarizer.digest import (
 from summarizer.ingest.feeds import load_source_articles
 from summarizer.resumable import run_with_store
 from summarizer.store import Store
+from tests.browser import dump_dom, screenshot
 from tests.fakes import fake_spec
 
 GAZETTE = "https://gazette.example/feed.xml"
 SCIENCE = "https://science.example/atom.xml"
-CHROMIUM_TIMEOUT_S = 60
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -162,20 +160,11 @@ def test_local_file_content_appears_nowhere(feed_server, fetcher, tmp_path, fake
 
 @pytest.mark.slow
 def test_html_digest_renders_in_headless_chromium(digest_store, tmp_path):
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("chromium is not on PATH (the CI script installs Debian's chromium)")
     page = tmp_path / "digest.html"
     write_digest(digest_store, "24h", "html", page)
-    screenshot = tmp_path / "digest.png"
-    common = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync", "--no-first-run",
-              f"--user-data-dir={tmp_path / 'profile'}"]
-    subprocess.run([*common, f"--screenshot={screenshot}", "--window-size=1200,900", page.as_uri()],
-                   check=True, capture_output=True, timeout=CHROMIUM_TIMEOUT_S)
-    assert screenshot.read_bytes().startswith(b"\x89PNG") and screenshot.stat().st_size > 5000
-    dom = subprocess.run([*common, "--dump-dom", page.as_uri()], check=True, capture_output=True, text=True,
-                         timeout=CHROMIUM_TIMEOUT_S).stdout
+    png = screenshot(page, tmp_path / "digest.png", tmp_path / "profile")
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    dom = dump_dom(page, tmp_path / "profile")
     assert "Morning digest" not in dom  # write_digest uses the default title
     assert "News digest" in dom and "Harbor City Gazette" in dom and "Valley Science Notes" in dom
     assert "The buses story reports that officials confirmed the plan on Monday." in dom
