@@ -69,7 +69,8 @@ def iter_inputs(inputs: list[str], options: IngestOptions) -> Iterator[Article]:
             yield Article(id=name, text="", source=name, error=f"cannot read input '{name}': {error}")
 
 
-def print_report(stats: RunStats, model: str, stream=sys.stderr) -> None:
+def print_report(stats: RunStats, model: str) -> None:
+    stream = sys.stderr
     rate = stats.articles / stats.seconds if stats.seconds else 0.0
     print(f"summarized {stats.succeeded}/{stats.articles} articles with {model} in {stats.seconds:.1f} s "
           f"({rate:.2f} articles/s; model load {stats.load_seconds:.1f} s)", file=stream)
