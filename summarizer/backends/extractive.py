@@ -17,7 +17,7 @@ from pydantic import Field
 from summarizer.articles import Article
 from summarizer.backends.base import Backend, BackendOptions
 from summarizer.extractive import methods
-from summarizer.extractive.compression import compress
+from summarizer.extractive.compression import CLAUSE_MAX_WORDS, CLAUSE_MIN_WORDS, compress
 from summarizer.extractive.embeddings import INSTALL_HINT, PACKAGED_MODEL
 from summarizer.specs import ModelSpec
 from summarizer.text import split_sentences
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 CompressionRule = Literal[
     "datelines", "moment_formula", "connectives", "leading_attributions", "trailing_attributions",
-    "parentheticals", "relative_clauses",
+    "parentheticals", "relative_clauses", "trailing_clauses",
 ]
 
 
@@ -48,6 +48,10 @@ class ExtractiveOptions(BackendOptions):
     beta: float = Field(default=0.6, ge=0.0, le=1.0)
     # Share of the score given to the 1/(position+1) prior (after rescaling centrality to [0, 1]).
     position_weight: float = Field(default=0.0, ge=0.0, le=1.0)
+    # How slowly the prior fades: 1 / (1 + position / position_scale); 1 = the classic 1 / (position + 1).
+    position_scale: float = Field(default=1.0, gt=0.0)
+    # centroid: average only the first centroid_lead candidates (None = all): the story is told up front.
+    centroid_lead: int | None = Field(default=None, ge=1)
     # MMR trade-off between score and novelty, and a hard cap on similarity to a chosen sentence.
     redundancy: float = Field(default=0.0, ge=0.0, le=1.0)
     max_similarity: float = Field(default=1.0, ge=0.0, le=1.0)
@@ -56,6 +60,10 @@ class ExtractiveOptions(BackendOptions):
     encode_batch_size: int = Field(default=64, ge=1)
     # Compression rules applied to each chosen sentence (see summarizer.extractive.compression.RULES).
     compression: list[CompressionRule] = Field(default_factory=list)
+    # trailing_clauses: end sentences longer than clause_max_words at a clause boundary, keeping
+    # at least clause_min_words.
+    clause_max_words: int = Field(default=CLAUSE_MAX_WORDS, ge=1)
+    clause_min_words: int = Field(default=CLAUSE_MIN_WORDS, ge=1)
 
 
 class ExtractiveBackend(Backend):
@@ -154,7 +162,7 @@ class ExtractiveBackend(Backend):
         scores, similarity = self.score(texts, embeddings)
         options = self.options
         picked = methods.select_diverse(
-            methods.with_position(scores, options.position_weight),
+            methods.with_position(scores, options.position_weight, options.position_scale),
             similarity,
             wanted,
             redundancy=options.redundancy,
@@ -166,7 +174,9 @@ class ExtractiveBackend(Backend):
         """A chosen sentence as a bullet: compressed when the spec asks for it."""
         if not self.options.compression:
             return sentence
-        return compress(sentence, self.options.compression)
+        options = self.options
+        return compress(sentence, options.compression, clause_max_words=options.clause_max_words,
+                        clause_min_words=options.clause_min_words)
 
     def score(self, texts: list[str], embeddings: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Per-sentence centrality and the pairwise similarity used against redundancy."""
@@ -176,7 +186,7 @@ class ExtractiveBackend(Backend):
                 raise ValueError("the embedding method needs sentence embeddings")
             similarity = methods.cosine_matrix(embeddings)
             if options.centrality == "centroid":
-                return methods.centroid_centrality(embeddings), similarity
+                return methods.centroid_centrality(embeddings, options.centroid_lead), similarity
             scores = methods.directed_centrality(similarity, options.lambda1, options.lambda2, options.beta)
             return scores, similarity
         similarity = methods.tfidf_cosine_similarity(texts)

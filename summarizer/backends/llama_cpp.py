@@ -8,9 +8,11 @@ Token counts come from the model's own tokenizer, through the server's ``/tokeni
 127.0.0.1 (xllamacpp has no Python tokenize call). The endpoint is locked with a random API key so
 no other local process can use the model; in-process calls need no key.
 
-Determinism: with ``temperature: 0`` decoding is greedy and two runs give identical text when
-``n_parallel`` is 1. With several slots, llama.cpp batches whichever requests are in flight at each
-step; the batch shape changes the floating-point sums, so outputs can differ slightly between runs.
+Determinism (measured with SmolLM2 on CPU): with ``temperature: 0`` and ``n_parallel: 1`` decoding is
+greedy and the same spec on the same machine gives identical text run after run. With several slots
+and several threads, outputs varied between runs (each step batches whichever requests are in
+flight). The thread count itself changes how sums are split, so outputs differ between
+``n_threads`` values: pin ``n_threads`` to compare runs across machines.
 """
 
 from __future__ import annotations

@@ -151,11 +151,16 @@ def lexrank_scores(sentences: list[str], threshold: float = 0.1, damping: float 
     return pagerank((similarity > threshold).astype(float), damping)
 
 
-def centroid_centrality(embeddings: np.ndarray) -> np.ndarray:
-    """Cosine of each (unit-norm) sentence embedding to the document centroid."""
+def centroid_centrality(embeddings: np.ndarray, lead: int | None = None) -> np.ndarray:
+    """Cosine of each (unit-norm) sentence embedding to the document centroid.
+
+    With ``lead``, the centroid is the mean of the first ``lead`` sentences only: news states its
+    story up front, so closeness to the opening is closeness to what the article is about, while
+    the whole-document mean drifts towards background and quotes in long articles.
+    """
     if len(embeddings) == 0:
         return np.zeros(0)
-    centroid = embeddings.mean(axis=0)
+    centroid = embeddings[:lead].mean(axis=0) if lead else embeddings.mean(axis=0)
     norm = np.linalg.norm(centroid)
     return embeddings @ (centroid / norm) if norm > 0 else np.zeros(len(embeddings))
 
@@ -179,9 +184,13 @@ def directed_centrality(similarity: np.ndarray, lambda1: float = -2.0, lambda2: 
     return lambda1 * earlier + lambda2 * later
 
 
-def position_prior(n: int) -> np.ndarray:
-    """1 / (position + 1): news puts what matters first, and the benefit fades quickly."""
-    return 1.0 / np.arange(1, n + 1, dtype=float)
+def position_prior(n: int, scale: float = 1.0) -> np.ndarray:
+    """1 / (1 + position / scale): news puts what matters first, and the benefit fades.
+
+    ``scale`` = 1 is the classic 1 / (position + 1); a larger scale fades more slowly, so the
+    second to fifth sentences keep most of the first one's weight.
+    """
+    return 1.0 / (1.0 + np.arange(n, dtype=float) / scale)
 
 
 def rescale(scores: np.ndarray) -> np.ndarray:
@@ -192,10 +201,11 @@ def rescale(scores: np.ndarray) -> np.ndarray:
     return (scores - low) / (high - low) if high > low else np.zeros_like(scores, dtype=float)
 
 
-def with_position(scores: np.ndarray, position_weight: float) -> np.ndarray:
+def with_position(scores: np.ndarray, position_weight: float, position_scale: float = 1.0) -> np.ndarray:
     if position_weight <= 0:
         return rescale(scores)
-    return (1.0 - position_weight) * rescale(scores) + position_weight * position_prior(len(scores))
+    prior = position_prior(len(scores), position_scale)
+    return (1.0 - position_weight) * rescale(scores) + position_weight * prior
 
 
 # --- selection ---------------------------------------------------------------------------------
