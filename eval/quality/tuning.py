@@ -153,3 +153,19 @@ def folds(n_items: int, k: int = 5, seed: int = 0) -> list[np.ndarray]:
 def objective(rows: np.ndarray) -> float:
     """What settings are chosen by: the mean of ROUGE-2 and ROUGE-Lsum F (the acceptance metrics)."""
     return float((rows[:, 1] + rows[:, 2]).mean() / 2)
+
+
+def load_seed_items(seeds: Path = PACKAGE_ROOT / "seeds") -> list[DevItem]:
+    from summarizer.ingest import IngestOptions, load_articles
+
+    return [DevItem(article, list(article.reference_bullets))
+            for article in load_articles([str(seeds)], IngestOptions()) if article.reference_bullets]
+
+
+def seed_report(options: dict[str, Any], encoder: CachedEncoder | None = None, n_bullets: int = 5) -> dict[str, Any]:
+    """ROUGE-1 F (x 100) and bullet recall on the seed article(s) against their human bullets."""
+    items = load_seed_items()
+    predictions = summarize(make_backend(options, encoder), items, n_bullets)
+    rows = rouge_rows(predictions, items)
+    return {"rouge1": float(rows[:, 0].mean()), "rouge2": float(rows[:, 1].mean()),
+            "rougeLsum": float(rows[:, 2].mean()), **extra_rows(predictions, items), "bullets": predictions}

@@ -55,6 +55,8 @@ class ExtractiveOptions(BackendOptions):
     # MMR trade-off between score and novelty, and a hard cap on similarity to a chosen sentence.
     redundancy: float = Field(default=0.0, ge=0.0, le=1.0)
     max_similarity: float = Field(default=1.0, ge=0.0, le=1.0)
+    # Weight of each candidate's coverage gain (facility location over the article's sentences).
+    coverage: float = Field(default=0.0, ge=0.0)
     # embedding: a local sentence-transformers directory; None = the packaged all-MiniLM-L6-v2.
     encoder_path: str | None = None
     encode_batch_size: int = Field(default=64, ge=1)
@@ -167,6 +169,7 @@ class ExtractiveBackend(Backend):
             wanted,
             redundancy=options.redundancy,
             max_similarity=options.max_similarity,
+            coverage=options.coverage,
         )
         return [candidates[i] for i in picked]
 

@@ -121,6 +121,16 @@ def _is_balanced(text: str) -> bool:
     return len(_OPENING_QUOTE.findall(text)) <= len(_CLOSING_QUOTE.findall(text))
 
 
+_OPEN_RELATIVE = re.compile(r"\s*,\s*(?:who|whose|which)\s[^,;]*$", re.IGNORECASE)
+
+
+def _ends_in_subject_clause(head: str, min_words: int) -> bool:
+    """Whether ``head`` stops inside a relative clause hung on a short opening noun phrase
+    ("But security officers, who were described as ..."): the main verb would be cut off."""
+    opened = _OPEN_RELATIVE.search(head)
+    return bool(opened) and len(head[: opened.start()].split()) < min_words
+
+
 def cut_trailing_clauses(sentence: str, max_words: int, min_words: int) -> str:
     """End a sentence longer than ``max_words`` at its last detachable clause boundary within
     ``max_words`` words, keeping at least ``min_words``; unchanged when there is none.
@@ -140,7 +150,7 @@ def cut_trailing_clauses(sentence: str, max_words: int, min_words: int) -> str:
         words = len(candidate.split())
         if words > max_words:
             break
-        if words >= min_words and _is_balanced(candidate):
+        if words >= min_words and _is_balanced(candidate) and not _ends_in_subject_clause(candidate, min_words):
             head = candidate
     if head is None:
         return sentence

@@ -214,17 +214,28 @@ def lead_indices(n_sentences: int, k: int) -> list[int]:
     return list(range(min(n_sentences, max(k, 0))))
 
 
+def coverage_gains(similarity: np.ndarray, candidates: list[int], covered: np.ndarray) -> np.ndarray:
+    """How much each candidate would raise the article's coverage: the mean over all sentences j of
+    max(0, similarity(candidate, j) - covered[j]), where ``covered`` holds each sentence's best
+    similarity to the sentences already taken (facility location, Lin & Bilmes 2011)."""
+    return np.clip(similarity[candidates] - covered[None, :], 0.0, None).mean(axis=1)
+
+
 def select_diverse(scores: np.ndarray, similarity: np.ndarray, n: int, redundancy: float = 0.0,
-                   max_similarity: float = 1.0) -> list[int]:
+                   max_similarity: float = 1.0, coverage: float = 0.0) -> list[int]:
     """Greedy MMR: repeatedly take the sentence maximizing
-    (1 - redundancy) * score - redundancy * (max similarity to the sentences already taken),
+    (1 - redundancy) * score - redundancy * (max similarity to the sentences already taken)
+    + coverage * (its coverage gain, rescaled to [0, 1] over the remaining candidates),
     never taking one whose similarity to a taken sentence exceeds ``max_similarity``.
 
+    The coverage term rewards sentences that represent parts of the article the summary does not
+    reach yet, so more bullets spread over the whole article instead of piling up at its top.
     Returns indices in article order. If the similarity cap leaves fewer than ``n`` candidates,
     the summary is shorter rather than repetitive.
     """
     chosen: list[int] = []
     remaining = list(range(len(scores)))
+    covered = np.zeros(len(scores))
     while remaining and len(chosen) < n:
         if chosen:
             closest = similarity[np.ix_(remaining, chosen)].max(axis=1)
@@ -234,8 +245,11 @@ def select_diverse(scores: np.ndarray, similarity: np.ndarray, n: int, redundanc
         if not allowed.any():
             break
         value = (1.0 - redundancy) * scores[remaining] - redundancy * closest
+        if coverage > 0:
+            value = value + coverage * rescale(coverage_gains(similarity, remaining, covered))
         value = np.where(allowed, value, -np.inf)
         best = remaining[int(np.argmax(value))]
         chosen.append(best)
         remaining.remove(best)
+        covered = np.maximum(covered, similarity[best])
     return sorted(chosen)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from summarizer.articles import Article
 from summarizer.hub import hub_offline_mode, hub_reachable
 from summarizer.ingest.files import error_article
-from summarizer.ingest.tabular import record_to_article
+from summarizer.ingest.tabular import missing_text_column, record_to_article
 
 if TYPE_CHECKING:
     from summarizer.ingest import IngestOptions
@@ -119,12 +119,7 @@ def dataset_articles(
 ) -> Iterator[Article]:
     """Articles from dataset rows; ids default to ``<label>:<row index>``."""
     if options.text_field not in columns:
-        yield error_article(
-            label,
-            f"no '{options.text_field}' column (columns: {', '.join(columns) or 'none'}); "
-            "choose the text column with --text-field",
-            source,
-        )
+        yield missing_text_column(label, options.text_field, columns, source)
         return
     produced = 0
     for index, row in enumerate(rows):

@@ -320,6 +320,15 @@ def read_csv(path: Path, label: str, options: IngestOptions) -> Iterator[Article
     yield from _noting_encoding(_csv_articles(decoded.text, label, source, options), decoded)
 
 
+def missing_text_column(label: str, text_field: str, columns: list[str], source: str) -> Article:
+    """The error record for a table (CSV, dataset) without the text column the user named."""
+    return error_article(
+        label,
+        f"no '{text_field}' column (columns: {', '.join(columns) or 'none'}); choose the text column with --text-field",
+        source,
+    )
+
+
 def _csv_articles(text: str, label: str, source: str, options: IngestOptions) -> Iterator[Article]:
     _allow_large_fields()
     reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -329,12 +338,7 @@ def _csv_articles(text: str, label: str, source: str, options: IngestOptions) ->
         yield error_article(label, f"cannot read the CSV header: {error}", source)
         return
     if options.text_field not in columns:
-        yield error_article(
-            label,
-            f"no '{options.text_field}' column (columns: {', '.join(columns) or 'none'}); "
-            "choose the text column with --text-field",
-            source,
-        )
+        yield missing_text_column(label, options.text_field, columns, source)
         return
     produced = 0
     rows = iter(reader)
