@@ -102,15 +102,19 @@ def _summarize_window(
     bullet_max_chars: int,
     on_summary: Callable[[Summary], None] | None,
 ) -> Iterator[Summary]:
-    problems = {id(article): prepare_inputs(article) for article in window}
-    ready = [article for article in window if problems[id(article)] is None]
-    outputs = {id(output.article): output for output in backend.summarize_many(ready, n_bullets)} if ready else {}
-    for article in window:
-        problem = problems[id(article)]
+    problems = [prepare_inputs(article) for article in window]
+    ready = [article for article, problem in zip(window, problems) if problem is None]
+    # summarize_many yields in input order, batch by batch: pulling lazily streams each summary out
+    # as soon as its batch is done instead of waiting for the whole window.
+    outputs = backend.summarize_many(ready, n_bullets)
+    for article, problem in zip(window, problems):
         if problem is not None:
             summary = error_summary(article, backend.spec.name, problem)
         else:
-            summary = postprocess_bullets(outputs[id(article)], backend, n_bullets, bullet_max_chars)
+            output = next(outputs)
+            if output.article is not article:
+                raise RuntimeError(f"backend {backend.backend_id} returned outputs out of order")
+            summary = postprocess_bullets(output, backend, n_bullets, bullet_max_chars)
         if summary.error:
             log.warning("article %s: %s", article.id, summary.error)
         if on_summary:

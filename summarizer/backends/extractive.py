@@ -37,6 +37,11 @@ class ExtractiveOptions(BackendOptions):
     # Candidate filter: shorter sentences are fragments/datelines, longer ones run-on captions.
     min_words: int = Field(default=5, ge=1)
     max_words: int | None = Field(default=80, ge=1)
+    # Lines without closing punctuation (section headings, captions) are not candidates.
+    drop_headings: bool = False
+    # Subtracted from the (0..1) score of a sentence opening with a back-reference ("This", "It",
+    # "He"): a bullet is read on its own, without the sentence before it.
+    context_penalty: float = Field(default=0.0, ge=0.0)
     # Graph and embedding scores are O(n^2) in sentences: rank only the first max_candidates.
     max_candidates: int = Field(default=400, ge=1)
     damping: float = Field(default=0.85, gt=0.0, lt=1.0)
@@ -119,7 +124,9 @@ class ExtractiveBackend(Backend):
 
     def candidates(self, sentences: list[str], n_bullets: int, article_id: str = "") -> list[int]:
         """Indices of the sentences worth ranking: junk filtered, long articles capped."""
-        usable = methods.usable_sentence_indices(sentences, self.options.min_words, self.options.max_words)
+        options = self.options
+        usable = methods.usable_sentence_indices(sentences, options.min_words, options.max_words,
+                                                 options.drop_headings)
         if not usable:
             # Only fragments (a brief, a list of headlines): nothing to rank, but the reader still
             # deserves a summary, so fall back to the first sentences as they are.
@@ -163,8 +170,12 @@ class ExtractiveBackend(Backend):
         texts = [sentences[i] for i in candidates]
         scores, similarity = self.score(texts, embeddings)
         options = self.options
+        scores = methods.with_position(scores, options.position_weight, options.position_scale)
+        if options.context_penalty:
+            dependent = np.array([methods.depends_on_context(text) for text in texts], dtype=float)
+            scores = scores - options.context_penalty * dependent
         picked = methods.select_diverse(
-            methods.with_position(scores, options.position_weight, options.position_scale),
+            scores,
             similarity,
             wanted,
             redundancy=options.redundancy,

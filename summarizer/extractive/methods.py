@@ -36,6 +36,11 @@ _FURNITURE = re.compile(
     re.IGNORECASE,
 )
 _LETTER = re.compile(r"[^\W\d_]")
+_CLOSED = re.compile(r"[.!?…]\s*(?:['\"’”»)\]]|'')*\s*$")
+# Sentence openers that refer back to something said before.
+_BACK_REFERENCES = frozenset(
+    "this that these those it its they them their he she his her him such there".split()
+)
 
 
 # --- candidate filtering ---------------------------------------------------------------------
@@ -57,10 +62,25 @@ def is_junk_sentence(sentence: str, min_words: int = 5, max_words: int | None = 
     return len(letters) >= 10 and capitals / len(letters) > 0.6
 
 
+def is_heading(sentence: str) -> bool:
+    """A line without closing punctuation: a section heading or a caption, not a statement."""
+    return not _CLOSED.search(sentence)
+
+
 def usable_sentence_indices(
-    sentences: list[str], min_words: int = 5, max_words: int | None = None
+    sentences: list[str], min_words: int = 5, max_words: int | None = None, drop_headings: bool = False
 ) -> list[int]:
-    return [i for i, sentence in enumerate(sentences) if not is_junk_sentence(sentence, min_words, max_words)]
+    return [
+        i for i, sentence in enumerate(sentences)
+        if not is_junk_sentence(sentence, min_words, max_words) and not (drop_headings and is_heading(sentence))
+    ]
+
+
+def depends_on_context(sentence: str) -> bool:
+    """Whether a sentence opens with a word pointing back at an earlier one ("This will happen in
+    July", "It was the first time"): read alone as a bullet, it does not say who or what."""
+    words = sentence.split(maxsplit=1)
+    return bool(words) and words[0].strip("'\"‘“`").casefold() in _BACK_REFERENCES
 
 
 # --- similarity --------------------------------------------------------------------------------
