@@ -59,6 +59,8 @@ class Summary:
     path: str = "direct"
     timings: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    # Set when the bullets are usable but not what the model said (e.g. the lead fallback).
+    warning: str | None = None
     source: str | None = None
     published: str | None = None
     raw_output: str | None = None
@@ -68,8 +70,9 @@ class Summary:
 
     def to_record(self) -> dict[str, Any]:
         record = asdict(self)
-        if not record["reference_bullets"]:
-            del record["reference_bullets"]
+        for optional in ("reference_bullets", "warning"):
+            if not record[optional]:
+                del record[optional]
         return record
 
 

@@ -114,9 +114,13 @@ def to_bullets(
                 continue
             is_last = is_last_line and part_index == len(parts) - 1
             if not _is_complete(part):
-                if is_last and drop_unfinished_last:
+                if is_last and drop_unfinished_last and sentences:
                     continue  # most likely cut off by the generation limit: an unfinished thought
-                part += "."
+                if is_last and drop_unfinished_last:
+                    # The only thing the model said, cut off: keep its leading complete clauses.
+                    part = _shorten(part, min(len(part) - 1, max_chars))
+                else:
+                    part += "."
             sentences.append(part[0].upper() + part[1:])
     bullets: list[str] = []
     for sentence in sentences:

@@ -15,11 +15,16 @@ from dataclasses import dataclass, field
 from summarizer.articles import Article, Summary
 from summarizer.backends.base import Backend, BackendOutput
 from summarizer.bullets import DEFAULT_MAX_CHARS, to_bullets
+from summarizer.text import split_sentences
 
 log = logging.getLogger(__name__)
 
 # Articles handed to the backend at a time; the backend batches further inside.
 WINDOW = 64
+# What to do when a generative model says nothing usable: "lead" gives the article's first sentences,
+# flagged in the record's path and warning; "none" records an error (evaluation uses this, so a
+# model's score is its own).
+FALLBACKS = ("lead", "none")
 
 
 @dataclass
@@ -29,6 +34,7 @@ class RunStats:
     seconds: float = 0.0
     load_seconds: float = 0.0
     errors: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def succeeded(self) -> int:
@@ -39,6 +45,8 @@ class RunStats:
         if summary.error:
             self.failed += 1
             self.errors.append((summary.id, summary.error))
+        elif summary.warning:
+            self.warnings.append((summary.id, summary.warning))
 
 
 def prepare_inputs(article: Article) -> str | None:
@@ -59,7 +67,7 @@ def error_summary(article: Article, model: str, error: str | None) -> Summary:
 
 
 def postprocess_bullets(
-    output: BackendOutput, backend: Backend, n_bullets: int, bullet_max_chars: int
+    output: BackendOutput, backend: Backend, n_bullets: int, bullet_max_chars: int, fallback: str = "lead"
 ) -> Summary:
     article = output.article
     summary = error_summary(article, backend.spec.name, output.error)
@@ -72,6 +80,11 @@ def postprocess_bullets(
     summary.bullets = to_bullets(
         output.text, n_bullets, max_chars=bullet_max_chars, drop_unfinished_last=backend.abstractive
     )
+    if not summary.bullets and fallback == "lead":
+        lead = "\n".join(split_sentences(article.text)[:n_bullets])
+        summary.bullets = to_bullets(lead, n_bullets, max_chars=bullet_max_chars, drop_unfinished_last=False)
+        summary.path += "+fallback-lead"
+        summary.warning = "the model produced no usable bullet; these are the article's lead sentences"
     if not summary.bullets:
         summary.error = "the model produced no usable bullet (raw output kept in raw_output)"
     return summary
@@ -83,16 +96,19 @@ def summarize_articles(
     n_bullets: int,
     bullet_max_chars: int = DEFAULT_MAX_CHARS,
     on_summary: Callable[[Summary], None] | None = None,
+    fallback: str = "lead",
 ) -> Iterator[Summary]:
     """Yield one Summary per article, in input order."""
+    if fallback not in FALLBACKS:
+        raise ValueError(f"unknown fallback '{fallback}'; choose one of {', '.join(FALLBACKS)}")
     window: list[Article] = []
     for article in articles:
         window.append(article)
         if len(window) >= WINDOW:
-            yield from _summarize_window(window, backend, n_bullets, bullet_max_chars, on_summary)
+            yield from _summarize_window(window, backend, n_bullets, bullet_max_chars, on_summary, fallback)
             window = []
     if window:
-        yield from _summarize_window(window, backend, n_bullets, bullet_max_chars, on_summary)
+        yield from _summarize_window(window, backend, n_bullets, bullet_max_chars, on_summary, fallback)
 
 
 def _summarize_window(
@@ -101,6 +117,7 @@ def _summarize_window(
     n_bullets: int,
     bullet_max_chars: int,
     on_summary: Callable[[Summary], None] | None,
+    fallback: str,
 ) -> Iterator[Summary]:
     problems = [prepare_inputs(article) for article in window]
     ready = [article for article, problem in zip(window, problems) if problem is None]
@@ -114,9 +131,9 @@ def _summarize_window(
             output = next(outputs)
             if output.article is not article:
                 raise RuntimeError(f"backend {backend.backend_id} returned outputs out of order")
-            summary = postprocess_bullets(output, backend, n_bullets, bullet_max_chars)
-        if summary.error:
-            log.warning("article %s: %s", article.id, summary.error)
+            summary = postprocess_bullets(output, backend, n_bullets, bullet_max_chars, fallback)
+        if summary.error or summary.warning:
+            log.warning("article %s: %s", article.id, summary.error or summary.warning)
         if on_summary:
             on_summary(summary)
         yield summary
@@ -128,13 +145,14 @@ def run(
     n_bullets: int,
     sink: Callable[[Summary], None],
     bullet_max_chars: int = DEFAULT_MAX_CHARS,
+    fallback: str = "lead",
 ) -> RunStats:
     """Summarize everything, hand each Summary to ``sink`` as soon as it exists, return the stats."""
     stats = RunStats()
     started = time.perf_counter()
     backend.ensure_loaded()
     stats.load_seconds = backend.load_seconds
-    for summary in summarize_articles(articles, backend, n_bullets, bullet_max_chars):
+    for summary in summarize_articles(articles, backend, n_bullets, bullet_max_chars, fallback=fallback):
         sink(summary)
         stats.record(summary)
     stats.seconds = time.perf_counter() - started

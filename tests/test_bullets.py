@@ -60,3 +60,11 @@ def test_empty_and_non_english():
     raw = "- Северная Корея направит инженерные войска в Донецкую область.\n- 北朝鮮は7月に工兵部隊を派遣する予定です。"
     bullets = to_bullets(raw, 3, min_words=1)
     assert len(bullets) == 2
+
+
+def test_sole_cut_off_bullet_is_shortened_to_complete_clauses():
+    raw = ("1. United's win was a highlight of the season, but it was also a highlight of the 2013 World Cup, and a "
+           "highlight of the 2014 World Cup, and a highlight of the 202")
+    (bullet,) = to_bullets(raw, 3)
+    assert bullet.endswith(".") and "202." not in bullet
+    assert bullet.startswith("United's win was a highlight of the season")

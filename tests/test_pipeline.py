@@ -50,7 +50,7 @@ def test_long_article_goes_through_map_reduce(fake_backend_registered):
 
 def test_model_output_without_bullets_is_an_error(fake_backend_registered):
     backend = make_backend(fake_backend_registered, replies=["Sure:"])
-    (summary,) = summarize_articles([article(0)], backend, n_bullets=3)
+    (summary,) = summarize_articles([article(0)], backend, n_bullets=3, fallback="none")
     assert summary.bullets == [] and "no usable bullet" in summary.error
     assert summary.raw_output == "Sure:"
 
@@ -60,3 +60,12 @@ def test_chunk_text_keeps_every_word():
     chunks = chunk_text(text, 40, lambda t: len(t.split()))
     assert all(len(c.split()) <= 40 for c in chunks)
     assert " ".join(chunks).split() == text.split()
+
+
+def test_no_usable_output_falls_back_to_lead_with_a_warning(fake_backend_registered):
+    garbage = "<article>\n<sub>"
+    backend = make_backend(fake_backend_registered, replies=[garbage])
+    (summary,) = summarize_articles([article(0)], backend, n_bullets=2)
+    assert summary.bullets == ["Article 0 first fact is here.", "Second fact follows now."]
+    assert summary.path == "direct+fallback-lead" and "lead sentences" in summary.warning and not summary.error
+    assert summary.raw_output == garbage

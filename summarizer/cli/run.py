@@ -74,6 +74,10 @@ def print_report(stats: RunStats, model: str) -> None:
     rate = stats.articles / stats.seconds if stats.seconds else 0.0
     print(f"summarized {stats.succeeded}/{stats.articles} articles with {model} in {stats.seconds:.1f} s "
           f"({rate:.2f} articles/s; model load {stats.load_seconds:.1f} s)", file=stream)
+    if stats.warnings:
+        print(f"{len(stats.warnings)} with a warning:", file=stream)
+        for article_id, warning in stats.warnings:
+            print(f"  {article_id}: {warning}", file=stream)
     if stats.errors:
         print(f"{stats.failed} failed:", file=stream)
         for article_id, error in stats.errors:

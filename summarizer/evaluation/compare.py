@@ -85,7 +85,8 @@ def run_model_cached(
     started = time.perf_counter()
     with open(partial, "w", encoding="utf-8") as handle:
         writer = SummaryWriter(handle, "jsonl")
-        stats = run(load_articles([str(dataset)], ingest_options), backend, n_bullets, writer.write)
+        # No lead fallback: a model is scored on what it said, failures count as empty summaries.
+        stats = run(load_articles([str(dataset)], ingest_options), backend, n_bullets, writer.write, fallback="none")
     partial.replace(predictions_path)  # only complete runs are ever reused
     manifest = {
         "model": spec.name, "backend": spec.backend, "options": spec.options, "bullets": n_bullets,
