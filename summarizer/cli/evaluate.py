@@ -49,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument("--baseline", default="lead-3", help="system the others are tested against")
     compare.add_argument("--no-published", action="store_true", help="skip the dataset's system_outputs")
     compare.add_argument("--out", default="eval/compare", help="directory for leaderboard.* and report.html")
+    compare.add_argument("--cache", help="where model predictions are cached (default: OUT/predictions)")
     add_eval_options(compare)
     compare.set_defaults(handler=handle_compare)
 
@@ -81,7 +82,8 @@ def handle_compare(args: argparse.Namespace) -> int:
 
     command = "summarizer " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "summarizer compare"
     comparison = compare_models(
-        args.models, Path(args.dataset), Path(args.out), n_bullets=args.bullets,
+        args.models, Path(args.dataset), Path(args.out), cache_dir=Path(args.cache) if args.cache else None,
+        n_bullets=args.bullets,
         ingest_options=IngestOptions(text_field=args.text_field), eval_config=eval_config(args),
         baseline=args.baseline, include_published=not args.no_published)
     paths = write_leaderboard(comparison, Path(args.out), command)

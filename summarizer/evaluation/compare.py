@@ -132,6 +132,7 @@ def compare_models(
     models: list[str],
     dataset: Path,
     out_dir: Path,
+    cache_dir: Path | None = None,
     n_bullets: int = 3,
     ingest_options=None,
     eval_config: EvalConfig | None = None,
@@ -149,7 +150,7 @@ def compare_models(
     systems: list[SystemResult] = []
     for model in models:
         predictions_path, run_info = run_model_cached(
-            model, dataset, out_dir / "predictions", n_bullets, ingest_options, dataset_hash)
+            model, dataset, cache_dir or out_dir / "predictions", n_bullets, ingest_options, dataset_hash)
         result = evaluator.evaluate(load_predictions(predictions_path), references)
         systems.append(SystemResult(model, "model", result, run_info | {"predictions": str(predictions_path)}))
     if include_published and dataset.suffix == ".jsonl":
