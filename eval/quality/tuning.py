@@ -121,6 +121,15 @@ def rouge_rows(predictions: list[list[str]], items: list[DevItem]) -> np.ndarray
     return np.array(rows)
 
 
+def redundancy_rows(predictions: list[list[str]]) -> np.ndarray:
+    """Per summary, the mean pairwise ROUGE-1 F between its bullets (bullet_metrics' redundancy_mean)."""
+    values = []
+    for bullets in predictions:
+        pairs = [_SCORER.score(a, b)["rouge1"].fmeasure for i, a in enumerate(bullets) for b in bullets[i + 1 :]]
+        values.append(sum(pairs) / len(pairs) if pairs else 0.0)
+    return np.array(values)
+
+
 def extra_rows(predictions: list[list[str]], items: list[DevItem]) -> dict[str, float]:
     """Mean bullet recall, redundancy, unsupported items per bullet and words per bullet."""
     recall, redundancy, unsupported, words = [], [], [], []

@@ -55,6 +55,9 @@ class ExtractiveOptions(BackendOptions):
     position_weight: float = Field(default=0.0, ge=0.0, le=1.0)
     # How slowly the prior fades: 1 / (1 + position / position_scale); 1 = the classic 1 / (position + 1).
     position_scale: float = Field(default=1.0, gt=0.0)
+    # "bullet": position_scale counts in bullets asked (scale * n_bullets sentences), so a longer
+    # summary reaches further into the article; "sentence": in sentences.
+    position_unit: Literal["sentence", "bullet"] = "sentence"
     # centroid: average only the first centroid_lead candidates (None = all): the story is told up front.
     centroid_lead: int | None = Field(default=None, ge=1)
     # MMR trade-off between score and novelty, and a hard cap on similarity to a chosen sentence.
@@ -62,6 +65,8 @@ class ExtractiveOptions(BackendOptions):
     max_similarity: float = Field(default=1.0, ge=0.0, le=1.0)
     # Weight of each candidate's coverage gain (facility location over the article's sentences).
     coverage: float = Field(default=0.0, ge=0.0)
+    # The coverage term applies from this pick on: earlier bullets follow centrality and position.
+    coverage_from: int = Field(default=0, ge=0)
     # embedding: a local sentence-transformers directory; None = the packaged all-MiniLM-L6-v2.
     encoder_path: str | None = None
     encode_batch_size: int = Field(default=64, ge=1)
@@ -170,7 +175,8 @@ class ExtractiveBackend(Backend):
         texts = [sentences[i] for i in candidates]
         scores, similarity = self.score(texts, embeddings)
         options = self.options
-        scores = methods.with_position(scores, options.position_weight, options.position_scale)
+        scale = options.position_scale * (wanted if options.position_unit == "bullet" else 1)
+        scores = methods.with_position(scores, options.position_weight, scale)
         if options.context_penalty:
             dependent = np.array([methods.depends_on_context(text) for text in texts], dtype=float)
             scores = scores - options.context_penalty * dependent
@@ -181,6 +187,7 @@ class ExtractiveBackend(Backend):
             redundancy=options.redundancy,
             max_similarity=options.max_similarity,
             coverage=options.coverage,
+            coverage_from=options.coverage_from,
         )
         return [candidates[i] for i in picked]
 

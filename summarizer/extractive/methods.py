@@ -242,14 +242,16 @@ def coverage_gains(similarity: np.ndarray, candidates: list[int], covered: np.nd
 
 
 def select_diverse(scores: np.ndarray, similarity: np.ndarray, n: int, redundancy: float = 0.0,
-                   max_similarity: float = 1.0, coverage: float = 0.0) -> list[int]:
+                   max_similarity: float = 1.0, coverage: float = 0.0, coverage_from: int = 0) -> list[int]:
     """Greedy MMR: repeatedly take the sentence maximizing
     (1 - redundancy) * score - redundancy * (max similarity to the sentences already taken)
     + coverage * (its coverage gain, rescaled to [0, 1] over the remaining candidates),
     never taking one whose similarity to a taken sentence exceeds ``max_similarity``.
 
     The coverage term rewards sentences that represent parts of the article the summary does not
-    reach yet, so more bullets spread over the whole article instead of piling up at its top.
+    reach yet, so more bullets spread over the whole article instead of piling up at its top. It
+    applies from the ``coverage_from``-th pick on (0: from the first): news tells the story in its
+    first sentences, and only the bullets beyond those need to reach into the body.
     Returns indices in article order. If the similarity cap leaves fewer than ``n`` candidates,
     the summary is shorter rather than repetitive.
     """
@@ -265,7 +267,7 @@ def select_diverse(scores: np.ndarray, similarity: np.ndarray, n: int, redundanc
         if not allowed.any():
             break
         value = (1.0 - redundancy) * scores[remaining] - redundancy * closest
-        if coverage > 0:
+        if coverage > 0 and len(chosen) >= coverage_from:
             value = value + coverage * rescale(coverage_gains(similarity, remaining, covered))
         value = np.where(allowed, value, -np.inf)
         best = remaining[int(np.argmax(value))]
