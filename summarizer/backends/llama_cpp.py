@@ -204,6 +204,9 @@ class LlamaCppBackend(Backend):
             "repeat_penalty": options.repeat_penalty,
             "seed": options.seed,
             "stream": False,
+            # Reusing the previous request's cached prompt prefix changes how the prompt is split for
+            # computation, so greedy output would depend on which article came before.
+            "cache_prompt": False,
         }
 
     def complete(self, request: dict[str, Any]) -> str:

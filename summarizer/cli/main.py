@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from summarizer import __version__
-from summarizer.cli import demo, digest, evaluate, models, run
+from summarizer.cli import bench, demo, digest, evaluate, models, run
 
-COMMAND_GROUPS = (run, models, demo, evaluate, digest)
+COMMAND_GROUPS = (run, models, demo, evaluate, digest, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

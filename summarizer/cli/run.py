@@ -5,19 +5,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import ExitStack
+import time
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
-from pathlib import Path
 
-from summarizer.articles import Article
+from summarizer.articles import Article, Summary
 from summarizer.backends.base import Backend
 from summarizer.backends.registry import backend_for
 from summarizer.config import load_config
 from summarizer.hub import ModelUnavailableError
 from summarizer.ingest import IngestOptions, load_articles
-from summarizer.outputs import FORMATS, SummaryWriter, format_for_path
+from summarizer.outputs import FORMATS, format_for_path, open_writer
 from summarizer.pipeline import RunStats, run
+from summarizer.specs import ModelSpec
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -35,6 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="SQLite store: summarize only what is new, resume after a crash ($SUMMARIZER_STORE)")
     parser.add_argument("--feeds", help="YAML feeds list to poll in addition to INPUTs (e.g. configs/feeds.yaml)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar; only errors (for cron)")
+    engine = parser.add_argument_group("scale out (see README: When one machine is not enough)")
+    engine.add_argument("--engine", choices=("local", "ray"), default="local")
+    engine.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
+    engine.add_argument("--num-actors", type=int, default=1, help="Ray actors, each with its own model")
+    engine.add_argument("--ray-batch-size", type=int, default=8, help="articles per Ray actor call")
     add_ingest_arguments(parser)
     parser.set_defaults(handler=handle)
 
@@ -94,10 +99,14 @@ def handle(args: argparse.Namespace) -> int:
     if not args.inputs and not args.feeds:
         print("error: give at least one INPUT or --feeds FILE", file=sys.stderr)
         return EXIT_UNUSABLE
+    if args.engine == "ray" and args.store:
+        print("error: --engine ray writes files; use the local engine with --store", file=sys.stderr)
+        return EXIT_UNUSABLE
     try:
         backend = backend_for(model)
-        if not args.store:
-            backend.ensure_loaded()  # fail before reading inputs; store mode loads only if work is pending
+        if not args.store and args.engine == "local":
+            # Fail before reading inputs. Store mode loads only if work is pending; Ray actors load their own.
+            backend.ensure_loaded()
     except (ModelUnavailableError, ValueError, FileNotFoundError, ImportError) as error:
         print(f"error: cannot use model '{model}': {error}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -110,16 +119,32 @@ def handle(args: argparse.Namespace) -> int:
     # --limit counts articles over the whole run, not per input.
     articles = islice(iter_inputs(args.inputs, options), args.limit)
     fmt = args.format or format_for_path(args.out, config.format)
-    with ExitStack() as stack:
-        if args.out:
-            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-            stream = stack.enter_context(open(args.out, "w", encoding="utf-8"))
-        else:
-            stream = sys.stdout
-        writer = SummaryWriter(stream, fmt)
-        stats = run(articles, backend, n_bullets, writer.write, bullet_max_chars=config.bullet_max_chars)
+    try:
+        with open_writer(args.out, fmt) as writer:
+            if args.engine == "ray":
+                stats = run_on_ray(args, articles, backend.spec, n_bullets, config.bullet_max_chars, writer.write)
+            else:
+                stats = run(articles, backend, n_bullets, writer.write, bullet_max_chars=config.bullet_max_chars)
+    except (ValueError, ImportError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
     print_report(stats, backend.spec.name)
     return EXIT_SOME_FAILED if stats.failed else EXIT_OK
+
+
+def run_on_ray(args: argparse.Namespace, articles: Iterable[Article], spec: ModelSpec, n_bullets: int,
+               bullet_max_chars: int, sink: Callable[[Summary], None]) -> RunStats:
+    """Ray Data batch inference: same pipeline code in each actor, same records, input order kept."""
+    from summarizer.engines.ray_engine import run_ray
+
+    stats = RunStats()
+    started = time.perf_counter()
+    for summary in run_ray(articles, spec, n_bullets, bullet_max_chars, num_actors=args.num_actors,
+                           ray_address=args.ray_address, batch_size=args.ray_batch_size):
+        sink(summary)
+        stats.record(summary)
+    stats.seconds = time.perf_counter() - started
+    return stats
 
 
 def run_into_store(args: argparse.Namespace, backend: Backend, n_bullets: int, options: IngestOptions,

