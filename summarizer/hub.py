@@ -77,6 +77,10 @@ def is_cached(model_id: str, filename: str = "config.json") -> bool:
 
 def load_pretrained(loader: Callable[..., T], model_id: str, **kwargs) -> T:
     """Call ``loader(model_id, **kwargs)`` (e.g. AutoModel.from_pretrained) failing fast offline."""
+    from transformers.utils import logging as transformers_logging
+
+    # A per-tensor "Loading weights" bar on every load would drown the run's own report on stderr.
+    transformers_logging.disable_progress_bar()
     if is_local_model(model_id):
         return loader(str(Path(model_id).expanduser()), **kwargs)
     try:

@@ -133,7 +133,8 @@ def _summarize_window(
                 raise RuntimeError(f"backend {backend.backend_id} returned outputs out of order")
             summary = postprocess_bullets(output, backend, n_bullets, bullet_max_chars, fallback)
         if summary.error or summary.warning:
-            log.warning("article %s: %s", article.id, summary.error or summary.warning)
+            # The run report lists every failed article; the log line is for -v runs.
+            log.info("article %s: %s", article.id, summary.error or summary.warning)
         if on_summary:
             on_summary(summary)
         yield summary
