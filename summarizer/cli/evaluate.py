@@ -65,10 +65,13 @@ def handle_eval(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    from summarizer.evaluation.report import rouge_description
+
     result = Evaluator(eval_config(args)).evaluate(predictions, references)
     print(format_table(result))
     print(f"articles {result.counts['articles']}, missing predictions {result.counts['missing_predictions']}, "
-          f"failed {result.counts['failed_predictions']}; ROUGE {result.config['rouge']}")
+          f"failed {result.counts['failed_predictions']}")
+    print(f"ROUGE: {rouge_description(result.config['rouge'])}")
     if args.out:
         write_eval_results(result, Path(args.out))
         print(f"wrote {args.out}/per_article.jsonl and {args.out}/summary.json")
