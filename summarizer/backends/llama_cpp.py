@@ -37,6 +37,8 @@ from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
 
 log = logging.getLogger(__name__)
+# Servers detached by close(); see LlamaCppBackend.close.
+_RETIRED_SERVERS: list[Any] = []
 
 INSTALL_HINT = "pip install xllamacpp"
 
@@ -144,7 +146,14 @@ class LlamaCppBackend(Backend):
         return params
 
     def close(self) -> None:
-        """Stop the server and free the model; a later call loads it again."""
+        """Detach the server; a later call loads the model again.
+
+        The native server is parked, not destroyed: xllamacpp has no stop call, and destroying it right
+        after a request was seen to hang once (its HTTP thread still finishing). Parked servers are freed
+        at process exit, as every server is.
+        """
+        if self._server is not None:
+            _RETIRED_SERVERS.append(self._server)
         self._server = None
         self._loaded = False
         self._prompt_overhead = None
