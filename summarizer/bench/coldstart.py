@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,7 +47,9 @@ def seconds_to_first_line(command: list[str]) -> tuple[float, float]:
         if line.strip():
             wall = time.perf_counter() - started
             break
-    process.kill()
+    # os.kill, not process.kill(): Popen.kill() polls first and would reap a child that has already
+    # exited, leaving os.wait4 nothing to collect (and its rusage lost). Until wait4 the PID stays ours.
+    os.kill(process.pid, signal.SIGKILL)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     process.stdout.close()
