@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from summarizer import outputs
 from summarizer.store import Store, StoredSummary
 
 FORMATS = ("md", "html", "jsonl")
@@ -217,10 +218,7 @@ def render_digest(digest: Digest, fmt: str) -> str:
 
 def format_for_path(path: str | Path | None, default: str = "md") -> str:
     """The digest format a file name asks for (.md/.markdown, .html/.htm, .jsonl)."""
-    if path is None:
-        return default
-    suffix = Path(path).suffix.lower().lstrip(".")
-    return {"markdown": "md", "htm": "html"}.get(suffix, suffix if suffix in FORMATS else default)
+    return outputs.format_for_path(path, default, FORMATS)
 
 
 def write_digest(store: Store, since: str, fmt: str, out: str | Path, model: str | None = None,

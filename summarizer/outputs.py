@@ -21,14 +21,17 @@ FORMATS = (*TEXT_FORMATS, "parquet")
 CSV_COLUMNS = ("id", "title", "url", "model", "bullets", "error", "path", "generate_s")
 
 
-def format_for_path(path: str | None, default: str) -> str:
-    if path:
-        suffix = Path(path).suffix.lower().lstrip(".")
-        if suffix in {"jsonl", "csv", "md", "parquet"}:
-            return suffix
-        if suffix == "markdown":
-            return "md"
-    return default
+# Suffixes that name a format under another spelling.
+SUFFIX_ALIASES = {"markdown": "md", "htm": "html"}
+
+
+def format_for_path(path: str | Path | None, default: str, formats: tuple[str, ...] = FORMATS) -> str:
+    """The format a file name asks for by its suffix, among ``formats``; ``default`` otherwise."""
+    if not path:
+        return default
+    suffix = Path(path).suffix.lower().lstrip(".")
+    suffix = SUFFIX_ALIASES.get(suffix, suffix)
+    return suffix if suffix in formats else default
 
 
 class SummaryWriter:

@@ -95,7 +95,6 @@ def summarize_articles(
     backend: Backend,
     n_bullets: int,
     bullet_max_chars: int = DEFAULT_MAX_CHARS,
-    on_summary: Callable[[Summary], None] | None = None,
     fallback: str = "lead",
 ) -> Iterator[Summary]:
     """Yield one Summary per article, in input order."""
@@ -105,10 +104,10 @@ def summarize_articles(
     for article in articles:
         window.append(article)
         if len(window) >= WINDOW:
-            yield from _summarize_window(window, backend, n_bullets, bullet_max_chars, on_summary, fallback)
+            yield from _summarize_window(window, backend, n_bullets, bullet_max_chars, fallback)
             window = []
     if window:
-        yield from _summarize_window(window, backend, n_bullets, bullet_max_chars, on_summary, fallback)
+        yield from _summarize_window(window, backend, n_bullets, bullet_max_chars, fallback)
 
 
 def _summarize_window(
@@ -116,7 +115,6 @@ def _summarize_window(
     backend: Backend,
     n_bullets: int,
     bullet_max_chars: int,
-    on_summary: Callable[[Summary], None] | None,
     fallback: str,
 ) -> Iterator[Summary]:
     problems = [prepare_inputs(article) for article in window]
@@ -135,8 +133,6 @@ def _summarize_window(
         if summary.error or summary.warning:
             # The run report lists every failed article; the log line is for -v runs.
             log.info("article %s: %s", article.id, summary.error or summary.warning)
-        if on_summary:
-            on_summary(summary)
         yield summary
 
 
