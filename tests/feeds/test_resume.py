@@ -23,6 +23,8 @@ ARTICLE_COUNT = 200
 # summaries with today's WINDOW) reach the store, and guarantees the kill lands mid-run.
 STALL_AFTER = 150
 COMMITTED_BEFORE_KILL = (STALL_AFTER // WINDOW) * WINDOW
+# How long the summary count must stay unchanged before the run counts as stalled.
+STALL_SETTLE_S = 1.0
 KILL_WAIT_LIMIT_S = 60
 
 SUBPROCESS_RUN = f"""
@@ -69,6 +71,15 @@ def test_sigkill_mid_run_then_rerun_completes_without_duplicates(tmp_path, slow_
             if time.monotonic() > deadline:
                 pytest.fail("no summaries were committed in time")
             time.sleep(0.05)
+        # Summaries are committed batch by batch as they stream out; wait until the backend has stalled
+        # (the count stops moving) so the kill lands at a known point.
+        committed = count_summaries(path)[0]
+        stable_since = time.monotonic()
+        while time.monotonic() - stable_since < STALL_SETTLE_S:
+            time.sleep(0.05)
+            now = count_summaries(path)[0]
+            if now != committed:
+                committed, stable_since = now, time.monotonic()
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
     finally:
@@ -78,14 +89,15 @@ def test_sigkill_mid_run_then_rerun_completes_without_duplicates(tmp_path, slow_
         process.stdout.close()
         process.stderr.close()
     assert process.returncode == -signal.SIGKILL
-    assert count_summaries(path) == (COMMITTED_BEFORE_KILL, COMMITTED_BEFORE_KILL)
+    assert COMMITTED_BEFORE_KILL <= committed < STALL_AFTER
+    assert count_summaries(path) == (committed, committed)
 
     backend = slow_backend_registered.create_backend(slow_backend.slow_spec())
     with Store(path) as store:
         result = run_with_store(slow_backend.fixture_articles(ARTICLE_COUNT), backend, 2, store, quiet=True)
         runs = store.runs()
-    assert len(backend.articles_seen) == ARTICLE_COUNT - COMMITTED_BEFORE_KILL
-    assert result.summarized == ARTICLE_COUNT - COMMITTED_BEFORE_KILL and result.new_articles == 0
+    assert len(backend.articles_seen) == ARTICLE_COUNT - committed
+    assert result.summarized == ARTICLE_COUNT - committed and result.new_articles == 0
     assert count_summaries(path) == (ARTICLE_COUNT, ARTICLE_COUNT)
     assert [run["status"] for run in runs] == ["running", "finished"]  # the killed run never finished
 
