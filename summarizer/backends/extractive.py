@@ -70,6 +70,8 @@ class ExtractiveOptions(BackendOptions):
     # embedding: a local sentence-transformers directory; None = the packaged all-MiniLM-L6-v2.
     encoder_path: str | None = None
     encode_batch_size: int = Field(default=64, ge=1)
+    # numpy: no torch import (fast start; BERT models only); torch: any encoder; auto: numpy when it fits.
+    encoder_engine: Literal["auto", "numpy", "torch"] = "auto"
     # Compression rules applied to each chosen sentence (see summarizer.extractive.compression.RULES).
     compression: list[CompressionRule] = Field(default_factory=list)
     # trailing_clauses: end sentences longer than clause_max_words at a clause boundary, keeping
@@ -94,7 +96,8 @@ class ExtractiveBackend(Backend):
             from summarizer.extractive.embeddings import SentenceEncoder
 
             options = self.options
-            self.encoder = SentenceEncoder(options.encoder_path, batch_size=options.encode_batch_size)
+            self.encoder = SentenceEncoder(options.encoder_path, batch_size=options.encode_batch_size,
+                                           engine=options.encoder_engine)
 
     def offline_status(self) -> tuple[bool, str]:
         if self.options.method != "embedding":
