@@ -25,7 +25,7 @@ import secrets
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -65,6 +65,12 @@ class LlamaCppOptions(BackendOptions):
     seed: int = Field(0, ge=0)
     n_threads: int | None = Field(None, ge=1, description="CPU threads; None = every core")
     n_parallel: int = Field(1, ge=1, description="server slots = articles decoded together")
+    requantize: Literal["Q8_0", "F16", "F32"] | None = Field(
+        None, description="re-encode the weights once (cached) for a faster kernel; see summarizer.gguf_convert"
+    )
+    omp_wait_policy: Literal["active", "passive"] | None = Field(
+        None, description="OpenMP workers spin (active, the default) or sleep (passive) between steps"
+    )
 
 
 class LlamaCppBackend(Backend):
@@ -105,11 +111,22 @@ class LlamaCppBackend(Backend):
     # --- server lifecycle ------------------------------------------------------------------------
     def load(self) -> None:
         path = self.model_file()
-        # llama.cpp's OpenMP workers spin while they wait for each other; on a busy machine the
-        # spinning starves the worker they wait for (5x slower decoding measured on a shared 2-core
-        # box). libgomp reads this once when it is loaded, so it only helps if xllamacpp loads it
-        # first (torch ships its own libgomp and loads it on import); a user's setting wins.
-        os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+        if self.options.requantize:
+            from summarizer.gguf_convert import reencoded
+
+            try:
+                path = reencoded(path, self.options.requantize)
+            except (ValueError, OSError) as error:
+                raise ModelUnavailableError(
+                    f"llama.cpp could not load {path}: re-encoding it as {self.options.requantize} failed: "
+                    f"{error} (is it a GGUF file?)"
+                ) from error
+        # Spinning OpenMP workers (the default) decoded 2x faster than sleeping ones on an idle 2-core
+        # machine; on a machine shared with other busy processes, spinning starves the worker they
+        # wait for (5x slower measured), and `passive` is the cure. libgomp reads the variable once,
+        # when it is loaded, so this only takes effect if xllamacpp loads it first.
+        if self.options.omp_wait_policy:
+            os.environ["OMP_WAIT_POLICY"] = self.options.omp_wait_policy.upper()
         try:
             import xllamacpp
         except ImportError as missing:

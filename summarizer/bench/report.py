@@ -162,6 +162,9 @@ def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
         "sub-batches, `torch.inference_mode`, torch's default threads (one per physical core).",
         "- GFLOP/s counts the useful work (no padding): encoder, cross-attention keys/values, every decoder step "
         "with its attention and the LM head; the same FLOPs for both sides.",
+        "- Output length: 142 tokens (the default) is distilbart-cnn's `max_length`, the longest summary "
+        "`pipeline()` writes with its defaults. Batching speeds up decoding only: the encoder costs both sides "
+        "the same, so a shorter fixed output gives a smaller ratio (`--new-tokens 64` measures it).",
         "",
     ]
     return lines
@@ -195,7 +198,9 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         f"- `transformers` is batch size 1; `transformers-batched` is batch size {result['transformers_batch']}, "
         "left-padded and length-sorted. Both load the dequantized fp32 weights saved on the first run.",
         "- `llama.cpp` is our llama-cpp backend's embedded server with 1 slot; `llama.cpp-parallel` has "
-        f"{result['slots']} slots fed from a thread pool.",
+        f"{result['slots']} slots fed from a thread pool. Both run the `smollm2-135m` spec as shipped: the Q4_1 "
+        "weights re-encoded once as Q8_0 (summarizer.gguf_convert; llama.cpp's x86 matrix kernels skip Q4_1), "
+        "OpenMP workers spinning (llama.cpp's default).",
         "",
     ]
     return lines

@@ -174,3 +174,41 @@ def test_batch_with_a_long_article_goes_through_map_reduce(small_context_backend
     assert all(output.error is None and output.text.strip() for output in outputs.values())
     assert outputs["seed"].path == "chunked" and outputs["seed"].n_chunks > 1
     assert outputs["short-0"].path == outputs["short-1"].path == "direct"
+
+
+# --- re-encoded weights -------------------------------------------------------------------------
+def test_requantized_weights_are_cached_and_stay_close_to_the_shipped_ones(gguf_available, tmp_path, monkeypatch):
+    import gguf
+    import numpy as np
+
+    from summarizer.gguf_convert import reencoded
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    source = packaged_gguf()
+    converted = reencoded(source, "Q8_0")
+    assert converted.parent == tmp_path / "summarizer" / "gguf" and converted.is_file()
+    assert not list(converted.parent.glob("*.partial"))
+    stamp = converted.stat().st_mtime_ns
+    assert reencoded(source, "Q8_0") == converted and converted.stat().st_mtime_ns == stamp
+
+    original, new = gguf.GGUFReader(str(source)), gguf.GGUFReader(str(converted))
+    assert [t.name for t in original.tensors] == [t.name for t in new.tensors]
+    assert {t.tensor_type.name for t in new.tensors} <= {"Q8_0", "F32"}
+    template = "tokenizer.chat_template"
+    assert new.get_field(template).contents() == original.get_field(template).contents()
+    before = next(t for t in original.tensors if t.name == "blk.0.ffn_down.weight")
+    after = next(t for t in new.tensors if t.name == "blk.0.ffn_down.weight")
+    old = gguf.quants.dequantize(before.data, before.tensor_type).reshape(-1, 32)
+    error = np.abs(gguf.quants.dequantize(after.data, after.tensor_type).reshape(-1, 32) - old)
+    # Q8_0 rounds each block of 32 to steps of max|w| / 127 (the step itself stored as float16): less
+    # than one step off, where Q4_1's own steps are 8x coarser or more.
+    assert (error <= np.abs(old).max(axis=1, keepdims=True) / 127).all()
+
+
+def test_unknown_requantize_target_is_rejected(tmp_path):
+    from summarizer.gguf_convert import convert
+
+    with pytest.raises(ValueError, match="Q8_0"):
+        convert(tmp_path / "x.gguf", "Q3_K", tmp_path / "y.gguf")
+    with pytest.raises(ValueError):
+        create_backend(smollm2_spec(requantize="Q3_K"))

@@ -1,0 +1,98 @@
+"""Re-encode a GGUF file's weights to another type once, for a faster llama.cpp kernel.
+
+Why: SmolLM2's packaged file is Q4_1, and on x86 CPUs llama.cpp has no matrix-matrix kernel for Q4_1
+(its llamafile sgemm and repacked kernels cover Q8_0, Q4_0 and others), so prompts, most of the work
+when summarizing news, go through the slow dot-product path. Re-encoding the Q4_1 weights as Q8_0
+processed prompts 1.6x faster on a 2-core AMD EPYC (`summarizer bench`) and is near lossless: Q4_1 has
+16 levels per block of 32 weights, Q8_0 255, so re-encoding moves a weight by less than one Q8_0 step
+(1/127 of the block's largest weight), 8x finer than Q4_1's own steps or more.
+
+The converted file is written next to nothing the user owns: into the cache folder
+(``$XDG_CACHE_HOME/summarizer/gguf``), named after the source's name, size and modification time,
+so a new source file gets a new conversion and later runs reuse the old one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Targets the gguf package can write in pure numpy.
+TARGETS = ("Q8_0", "F16", "F32")
+INSTALL_HINT = "pip install gguf"
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "summarizer" / "gguf"
+
+
+def converted_path(source: Path, target: str) -> Path:
+    stat = source.stat()
+    return cache_dir() / f"{source.stem}.{stat.st_size}-{int(stat.st_mtime)}.{target}.gguf"
+
+
+def convert(source: Path, target: str, out: Path) -> Path:
+    """Write ``source`` with every quantized matrix re-encoded as ``target``; other tensors are copied."""
+    if target not in TARGETS:
+        raise ValueError(f"cannot re-encode GGUF weights as {target!r}; choose from {', '.join(TARGETS)}")
+    try:
+        import gguf
+    except ImportError as missing:
+        raise ImportError(f"re-encoding GGUF weights needs the gguf package: {INSTALL_HINT}") from missing
+    import numpy as np
+
+    quant = gguf.GGMLQuantizationType
+    wanted = quant[target]
+    keep = {quant.F32, quant.F16, quant.BF16, wanted}
+    reader = gguf.GGUFReader(str(source))
+    architecture = reader.get_field(gguf.Keys.General.ARCHITECTURE).contents()
+    # One partial file per process: Ray actors may convert the same source at the same time.
+    partial = out.with_name(f"{out.name}.{os.getpid()}.partial")
+    writer = gguf.GGUFWriter(str(partial), arch=architecture, endianess=reader.endianess)
+    for field in reader.fields.values():
+        # The writer adds the architecture and the GGUF header fields itself; the file type would be stale.
+        if field.name in (gguf.Keys.General.ARCHITECTURE, gguf.Keys.General.FILE_TYPE) or field.name.startswith(
+            "GGUF."
+        ):
+            continue
+        value_type = field.types[0]
+        sub_type = field.types[-1] if value_type == gguf.GGUFValueType.ARRAY else None
+        writer.add_key_value(field.name, field.contents(), value_type, sub_type=sub_type)
+    tensors = []
+    for tensor in reader.tensors:
+        data, kind = tensor.data, tensor.tensor_type
+        if kind not in keep:
+            values = gguf.quants.dequantize(tensor.data, kind)
+            if wanted == quant.F32:
+                data = values.astype(np.float32)
+            elif wanted == quant.F16:
+                data = values.astype(np.float16)
+            else:
+                data = gguf.quants.quantize(values, wanted)
+            kind = wanted
+        tensors.append((tensor.name, data, kind))
+    for name, data, kind in tensors:
+        writer.add_tensor_info(name, data.shape, data.dtype, data.nbytes, kind)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_ti_data_to_file()
+    for _name, data, _kind in tensors:
+        writer.write_tensor_data(data)
+    writer.close()
+    # Renamed only when complete, so an interrupted conversion is never mistaken for a finished one.
+    partial.replace(out)
+    return out
+
+
+def reencoded(source: Path, target: str) -> Path:
+    """The cached ``target`` re-encoding of ``source``, made on first use."""
+    out = converted_path(source, target)
+    if out.is_file():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    log.warning("re-encoding %s as %s once (cached in %s)", source.name, target, out.parent)
+    return convert(source, target, out)
