@@ -117,8 +117,8 @@ def machine_section(machine: dict[str, Any]) -> list[str]:
         f"- fp32 peak estimate: **{fmt(machine['fp32_peak_gflops'], 1)} GFLOP/s** = {machine['peak_assumption']}",
         f"- Measured large fp32 GEMM (torch, {machine['torch_threads']} threads, during this run): "
         f"{fmt(machine['measured_sgemm_gflops'], 1)} GFLOP/s"
-        + (" -- above the estimate (most likely the clock in /proc/cpuinfo is below the running clock), so 'of fp32 peak' "
-           "below is taken against this measured rate" if reference_peak(machine) != machine["fp32_peak_gflops"]
+        + (" -- above the estimate (most likely the clock in /proc/cpuinfo is below the running clock), "
+           "so 'of fp32 peak' below is taken against this measured rate" if reference_peak(machine) != machine["fp32_peak_gflops"]
            else ""),
         f"- Memory: {machine['memory_gib']} GiB; OS: {machine['os']}; Python {machine['python']}",
         f"- Accelerator: {machine['accelerator']}" + (
