@@ -118,8 +118,8 @@ def machine_section(machine: dict[str, Any]) -> list[str]:
         f"- Measured large fp32 GEMM (torch, {machine['torch_threads']} threads, during this run): "
         f"{fmt(machine['measured_sgemm_gflops'], 1)} GFLOP/s"
         + (" -- above the estimate (most likely the clock in /proc/cpuinfo is below the running clock), "
-           "so 'of fp32 peak' below is taken against this measured rate" if reference_peak(machine) != machine["fp32_peak_gflops"]
-           else ""),
+           "so 'of fp32 peak' below is taken against this measured rate"
+           if reference_peak(machine) != machine["fp32_peak_gflops"] else ""),
         f"- Memory: {machine['memory_gib']} GiB; OS: {machine['os']}; Python {machine['python']}",
         f"- Accelerator: {machine['accelerator']}" + (
             " -- no GPU is lent to this task, so every number below is CPU-only; on a machine with a GPU "
