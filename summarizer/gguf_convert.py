@@ -54,36 +54,40 @@ def convert(source: Path, target: str, out: Path) -> Path:
     # One partial file per process: Ray actors may convert the same source at the same time.
     partial = out.with_name(f"{out.name}.{os.getpid()}.partial")
     writer = gguf.GGUFWriter(str(partial), arch=architecture, endianess=reader.endianess)
-    for field in reader.fields.values():
-        # The writer adds the architecture and the GGUF header fields itself; the file type would be stale.
-        if field.name in (gguf.Keys.General.ARCHITECTURE, gguf.Keys.General.FILE_TYPE) or field.name.startswith(
-            "GGUF."
-        ):
-            continue
-        value_type = field.types[0]
-        sub_type = field.types[-1] if value_type == gguf.GGUFValueType.ARRAY else None
-        writer.add_key_value(field.name, field.contents(), value_type, sub_type=sub_type)
-    tensors = []
-    for tensor in reader.tensors:
-        data, kind = tensor.data, tensor.tensor_type
-        if kind not in keep:
-            values = gguf.quants.dequantize(tensor.data, kind)
-            if wanted == quant.F32:
-                data = values.astype(np.float32)
-            elif wanted == quant.F16:
-                data = values.astype(np.float16)
-            else:
-                data = gguf.quants.quantize(values, wanted)
-            kind = wanted
-        tensors.append((tensor.name, data, kind))
-    for name, data, kind in tensors:
-        writer.add_tensor_info(name, data.shape, data.dtype, data.nbytes, kind)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_ti_data_to_file()
-    for _name, data, _kind in tensors:
-        writer.write_tensor_data(data)
-    writer.close()
+    try:
+        for field in reader.fields.values():
+            # The writer adds the architecture and the GGUF header fields itself; the file type would be stale.
+            if field.name in (gguf.Keys.General.ARCHITECTURE, gguf.Keys.General.FILE_TYPE) or field.name.startswith(
+                "GGUF."
+            ):
+                continue
+            value_type = field.types[0]
+            sub_type = field.types[-1] if value_type == gguf.GGUFValueType.ARRAY else None
+            writer.add_key_value(field.name, field.contents(), value_type, sub_type=sub_type)
+        tensors = []
+        for tensor in reader.tensors:
+            data, kind = tensor.data, tensor.tensor_type
+            if kind not in keep:
+                values = gguf.quants.dequantize(tensor.data, kind)
+                if wanted == quant.F32:
+                    data = values.astype(np.float32)
+                elif wanted == quant.F16:
+                    data = values.astype(np.float16)
+                else:
+                    data = gguf.quants.quantize(values, wanted)
+                kind = wanted
+            tensors.append((tensor.name, data, kind))
+        for name, data, kind in tensors:
+            writer.add_tensor_info(name, data.shape, data.dtype, data.nbytes, kind)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_ti_data_to_file()
+        for _name, data, _kind in tensors:
+            writer.write_tensor_data(data)
+        writer.close()
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     # Renamed only when complete, so an interrupted conversion is never mistaken for a finished one.
     partial.replace(out)
     return out

@@ -212,3 +212,14 @@ def test_unknown_requantize_target_is_rejected(tmp_path):
         convert(tmp_path / "x.gguf", "Q3_K", tmp_path / "y.gguf")
     with pytest.raises(ValueError):
         create_backend(smollm2_spec(requantize="Q3_K"))
+
+
+def test_a_file_that_is_not_gguf_fails_to_requantize_with_its_path(tmp_path: Path, gguf_available, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    not_gguf = tmp_path / "notes.gguf"
+    not_gguf.write_text("plain text, not a model", encoding="utf-8")
+    backend = create_backend(smollm2_spec(model_path=str(not_gguf), requantize="Q8_0"))
+
+    with pytest.raises(ModelUnavailableError, match=r"could not load .*notes\.gguf: re-encoding it as Q8_0 failed"):
+        backend.ensure_loaded()
+    assert not list((tmp_path / "cache").rglob("*.gguf*"))
