@@ -19,6 +19,8 @@ import logging
 import os
 from pathlib import Path
 
+from summarizer.paths import cache_dir
+
 log = logging.getLogger(__name__)
 
 # Targets the gguf package can write in pure numpy.
@@ -26,14 +28,9 @@ TARGETS = ("Q8_0", "F16", "F32")
 INSTALL_HINT = "pip install gguf"
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "summarizer" / "gguf"
-
-
 def converted_path(source: Path, target: str) -> Path:
     stat = source.stat()
-    return cache_dir() / f"{source.stem}.{stat.st_size}-{int(stat.st_mtime)}.{target}.gguf"
+    return cache_dir("gguf") / f"{source.stem}.{stat.st_size}-{int(stat.st_mtime)}.{target}.gguf"
 
 
 def convert(source: Path, target: str, out: Path) -> Path:

@@ -15,3 +15,9 @@ def shared_data_dir() -> Path:
     """
     override = os.environ.get("SUMMARIZER_DATA_DIR")
     return Path(override) if override else PROJECT_ROOT.parent / "shared" / "data"
+
+
+def cache_dir(name: str) -> Path:
+    """$XDG_CACHE_HOME/summarizer/NAME (default ~/.cache): files we can rebuild, such as converted weights."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "summarizer" / name

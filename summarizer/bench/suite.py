@@ -7,7 +7,6 @@ error; the other sections still run.
 from __future__ import annotations
 
 import logging
-import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from summarizer.bench.report import write_report
+from summarizer.paths import cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,7 @@ OTHER_COLD_START_MODELS = ("lead-3", "minilm-mmr")
 
 
 def default_work_dir() -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache) / "summarizer" / "bench"
+    return cache_dir("bench")
 
 
 @dataclass

@@ -74,6 +74,12 @@ def padded(token_lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     return ids, mask
 
 
+def mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """sentence-transformers' pooling for MiniLM: mean over real tokens, then L2-normalized."""
+    pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+    return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+
 class SentenceEncoder:
     """Unit-norm sentence vectors; cosine similarity is then a dot product."""
 
@@ -88,6 +94,8 @@ class SentenceEncoder:
                 "model.safetensors and tokenizer.json; use engine 'torch'"
             )
         self.engine = engine
+        # _forward(ids, mask) returns the last hidden states (batch, tokens, width) as float32 numpy;
+        # pooling is shared (mean_pooled).
         if engine == "numpy":
             self._tokenize, self._forward = self._numpy_engine()
         else:
@@ -107,12 +115,7 @@ class SentenceEncoder:
         def tokenize(sentences: list[str]) -> list[list[int]]:
             return [encoding.ids for encoding in tokenizer.encode_batch(sentences)]
 
-        def forward(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-            hidden = model(ids, mask)
-            pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-            return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-
-        return tokenize, forward
+        return tokenize, model
 
     def _torch_engine(self) -> tuple[Any, Any]:
         import torch
@@ -128,9 +131,7 @@ class SentenceEncoder:
             with torch.inference_mode():
                 attention = torch.from_numpy(mask).to(torch.long)
                 hidden = model(input_ids=torch.from_numpy(ids), attention_mask=attention).last_hidden_state
-                weights = torch.from_numpy(mask).unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
-                return torch.nn.functional.normalize(pooled, p=2, dim=1).float().numpy()
+                return hidden.float().numpy()
 
         return tokenize, forward
 
@@ -139,7 +140,8 @@ class SentenceEncoder:
         token_lists = self._tokenize(sentences) if sentences else []
         vectors: np.ndarray | None = None
         for indices in length_batches([len(tokens) for tokens in token_lists], self.batch_size):
-            batch = self._forward(*padded([token_lists[i] for i in indices]))
+            ids, mask = padded([token_lists[i] for i in indices])
+            batch = mean_pooled(self._forward(ids, mask), mask)
             if vectors is None:
                 vectors = np.zeros((len(sentences), batch.shape[1]), dtype=np.float32)
             vectors[indices] = batch
