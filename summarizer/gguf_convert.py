@@ -28,6 +28,16 @@ TARGETS = ("Q8_0", "F16", "F32")
 INSTALL_HINT = "pip install gguf"
 
 
+def weight_types(path: Path) -> set[str]:
+    """The tensor types in a GGUF file (``Q4_1``, ``Q8_0``, ``F32``...), read from its header."""
+    from gguf import GGUFReader
+
+    try:
+        return {tensor.tensor_type.name for tensor in GGUFReader(path).tensors}
+    except (ValueError, OSError) as error:
+        raise ValueError(f"{path} is not a readable GGUF file: {error}") from error
+
+
 def converted_path(source: Path, target: str) -> Path:
     stat = source.stat()
     return cache_dir("gguf") / f"{source.stem}.{stat.st_size}-{int(stat.st_mtime)}.{target}.gguf"

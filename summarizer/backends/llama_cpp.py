@@ -17,7 +17,6 @@ flight). The thread count itself changes how sums are split, so outputs differ b
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import os
@@ -30,8 +29,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from summarizer.articles import Article
-from summarizer.backends.base import Backend, BackendOptions
-from summarizer.gguf_models import DEFAULT_FILENAME, DEFAULT_PACKAGE, find_packaged_gguf, install_hint, packaged_gguf
+from summarizer.backends.gguf_base import OVERHEAD_BULLETS, GgufBackend, GgufOptions
 from summarizer.hub import ModelUnavailableError
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
@@ -42,42 +40,24 @@ _RETIRED_SERVERS: list[Any] = []
 
 INSTALL_HINT = "pip install xllamacpp"
 
-# input_limit() has no bullet count; the instructions cost the same tokens for any small n.
-OVERHEAD_BULLETS = 6
-# Tokens merge differently across the article's edges (title separator, fence) than when the article
-# is counted alone; this slack keeps an article that input_limit() accepts inside the context.
-BOUNDARY_SLACK_TOKENS = 8
 # llama.cpp's log levels: 0 = none, 1 = errors, 2 = warnings, 3 = info (its default, very chatty).
 LOG_ERRORS_ONLY = 1
 TOKENIZE_TIMEOUT_S = 30.0
 
 
-class LlamaCppOptions(BackendOptions):
-    model_path: str | None = Field(None, description="a .gguf file; None = the GGUF packaged in `package`")
-    package: str = Field(DEFAULT_PACKAGE, description="Python package holding the default GGUF file")
-    filename: str = Field(DEFAULT_FILENAME, description="the GGUF file's name inside `package`")
-    n_ctx: int = Field(2048, ge=128, description="context tokens per request: prompt + generated tokens")
-    max_tokens: int = Field(200, ge=1, description="most tokens generated per request")
-    temperature: float = Field(0.0, ge=0.0, description="0 = greedy decoding")
-    top_p: float = Field(1.0, gt=0.0, le=1.0, description="used only when sampling (temperature > 0)")
-    top_k: int = Field(40, ge=0, description="used only when sampling; 0 = no top-k cut")
-    repeat_penalty: float = Field(1.0, gt=0.0, description="1.0 = off")
-    seed: int = Field(0, ge=0)
-    n_threads: int | None = Field(None, ge=1, description="CPU threads; None = every core")
+class LlamaCppOptions(GgufOptions):
     n_parallel: int = Field(1, ge=1, description="server slots = articles decoded together")
-    requantize: Literal["Q8_0", "F16", "F32"] | None = Field(
-        None, description="re-encode the weights once (cached) for a faster kernel; see summarizer.gguf_convert"
-    )
     omp_wait_policy: Literal["active", "passive"] | None = Field(
         None, description="OpenMP workers spin (active, the default) or sleep (passive) between steps"
     )
 
 
-class LlamaCppBackend(Backend):
+class LlamaCppBackend(GgufBackend):
     backend_id = "llama-cpp"
     Options = LlamaCppOptions
     supports_batch = True
     install_hint = INSTALL_HINT
+    runtime_module = "xllamacpp"
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
@@ -86,41 +66,9 @@ class LlamaCppBackend(Backend):
         self._api_key = ""
         self._prompt_overhead: int | None = None
 
-    # --- the model file --------------------------------------------------------------------------
-    def model_file(self) -> Path:
-        """The GGUF file to load; raises with what to do when it is missing."""
-        if self.options.model_path:
-            path = Path(self.options.model_path).expanduser()
-            if not path.is_file():
-                raise FileNotFoundError(
-                    f"GGUF model file not found: {path} (model_path in spec '{self.spec.name}')"
-                )
-            return path
-        return packaged_gguf(self.options.package, self.options.filename)
-
-    def offline_status(self) -> tuple[bool, str]:
-        if importlib.util.find_spec("xllamacpp") is None:
-            return False, f"xllamacpp is not installed: {INSTALL_HINT}"
-        if self.options.model_path:
-            path = Path(self.options.model_path).expanduser()
-            return (True, f"local GGUF {path.name}") if path.is_file() else (False, f"{path} not found")
-        if find_packaged_gguf(self.options.package, self.options.filename) is None:
-            return False, f"packaged GGUF missing: {install_hint(self.options.package)}"
-        return True, f"packaged GGUF ({self.options.package.replace('_', '-')})"
-
     # --- server lifecycle ------------------------------------------------------------------------
     def load(self) -> None:
-        path = self.model_file()
-        if self.options.requantize:
-            from summarizer.gguf_convert import reencoded
-
-            try:
-                path = reencoded(path, self.options.requantize)
-            except (ValueError, OSError) as error:
-                raise ModelUnavailableError(
-                    f"llama.cpp could not load {path}: re-encoding it as {self.options.requantize} failed: "
-                    f"{error} (is it a GGUF file?)"
-                ) from error
+        path = self.weights_file()
         # Spinning OpenMP workers (the default) decoded 2x faster than sleeping ones on an idle 2-core
         # machine; on a machine shared with other busy processes, spinning starves the worker they
         # wait for (5x slower measured), and `passive` is the cure. libgomp reads the variable once,
@@ -203,17 +151,6 @@ class LlamaCppBackend(Backend):
             result = self._post("/tokenize", {"content": prompt, "add_special": True, "parse_special": True})
             self._prompt_overhead = len(result["tokens"])
         return self._prompt_overhead
-
-    def input_limit(self) -> int:
-        options = self.options
-        limit = options.n_ctx - self.prompt_overhead() - options.max_tokens - BOUNDARY_SLACK_TOKENS
-        if limit <= 0:
-            raise ValueError(
-                f"{self.spec.name}: a context of {options.n_ctx} tokens has no room for an article after "
-                f"the prompt ({self.prompt_overhead()} tokens) and max_tokens ({options.max_tokens}); "
-                "lower max_tokens or raise n_ctx"
-            )
-        return limit
 
     # --- generation ------------------------------------------------------------------------------
     def batch_size(self) -> int:

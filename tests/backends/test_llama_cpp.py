@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from summarizer.articles import Article, parse_seed_text
-from summarizer.backends.llama_cpp import BOUNDARY_SLACK_TOKENS, LlamaCppBackend
+from summarizer.backends.gguf_base import BOUNDARY_SLACK_TOKENS
+from summarizer.backends.llama_cpp import LlamaCppBackend
 from summarizer.backends.registry import create_backend
 from summarizer.gguf_models import find_packaged_gguf, packaged_gguf
 from summarizer.hub import ModelUnavailableError
