@@ -174,21 +174,21 @@ class IkLlamaCppBackend(GgufBackend):
         if start == 0:
             session.clear()
             self._prefix_cached = False
-        sampler, generated, position = Sampler(options), [], len(tokens)
+        # Prompt and generated tokens in one list: the repeat penalty looks back across both.
+        sampler, history = Sampler(options), list(tokens)
         try:
             session.evaluate(tokens[start:], start)
             while True:
-                token = sampler.pick(session.logits(), tokens + generated)
+                token = sampler.pick(session.logits(), history)
                 if session.is_end(token) and not ignore_eos:
                     break
-                generated.append(token)
-                if len(generated) >= options.max_tokens:
+                history.append(token)
+                if len(history) - len(tokens) >= options.max_tokens:
                     break
-                session.evaluate([token], position)
-                position += 1
+                session.evaluate([token], len(history) - 1)
         finally:
             self._keep_only_prefix()
-        return generated
+        return history[len(tokens):]
 
     def _reuse_prefix(self, tokens: list[int], n_bullets: int) -> int:
         """Position to start evaluating ``tokens`` from: after the cached prefix when they start with it."""
