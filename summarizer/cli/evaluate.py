@@ -70,7 +70,10 @@ def handle_eval(args: argparse.Namespace) -> int:
     result = Evaluator(eval_config(args)).evaluate(predictions, references)
     print(format_table(result))
     print(f"articles {result.counts['articles']}, missing predictions {result.counts['missing_predictions']}, "
-          f"failed {result.counts['failed_predictions']}")
+          f"failed {result.counts['failed_predictions']}, lead fallbacks {result.counts['fallback_predictions']}")
+    if result.counts["fallback_predictions"]:
+        print(f"note: {result.counts['fallback_predictions']} predictions are Lead sentences that `summarizer run` "
+              "put in where the model wrote no usable bullet; they are scored as written")
     print(f"ROUGE: {rouge_description(result.config['rouge'])}")
     if args.out:
         write_eval_results(result, Path(args.out))

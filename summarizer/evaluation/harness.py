@@ -57,6 +57,8 @@ class PredictionItem:
     id: str
     bullets: list[str]
     error: str | None = None
+    # `summarizer run` put Lead sentences in when the model wrote no usable bullet (path "...+fallback-lead").
+    fallback: bool = False
 
 
 @dataclass
@@ -98,7 +100,8 @@ def load_predictions(path: Path) -> dict[str, PredictionItem]:
         if "id" not in record:
             raise ValueError(f"{path}: prediction record without 'id': keys {sorted(record)}")
         bullets = _as_bullets(record.get("bullets", record.get("summary")))
-        predictions[str(record["id"])] = PredictionItem(str(record["id"]), bullets, record.get("error"))
+        fallback = "fallback" in str(record.get("path") or "")
+        predictions[str(record["id"])] = PredictionItem(str(record["id"]), bullets, record.get("error"), fallback)
     return predictions
 
 
@@ -179,6 +182,8 @@ class Evaluator:
             row["missing"] = True
         elif prediction.error:
             row["error"] = prediction.error
+        if prediction is not None and prediction.fallback:
+            row["fallback"] = True
         references = reference.references if self.config.references == "all" else reference.references[:1]
         prediction_text = "\n".join(bullets)
         per_reference = [self.scorer.score("\n".join(ref), prediction_text) for ref in references]
@@ -214,6 +219,9 @@ class Evaluator:
             "articles": len(references),
             "missing_predictions": sum(1 for row in per_article if row.get("missing")),
             "failed_predictions": sum(1 for row in per_article if row.get("error")),
+            # Scored as written, but they are Lead sentences, not the model's: reported so they are not
+            # mistaken for the model's own output.
+            "fallback_predictions": sum(1 for row in per_article if row.get("fallback")),
             "extra_predictions": len(set(predictions) - set(references)),
         }
         config = self.describe() | {"data_hash": data_hash(predictions, references), "counts": counts,

@@ -39,7 +39,8 @@ def test_per_article_scores_and_counts(small_dataset):
     assert rows["b"]["rouge1_p"] == pytest.approx(4 / 6) and rows["b"]["rouge1_r"] == 1.0
     assert rows["b"]["rouge1_f"] == pytest.approx(0.8)
     assert rows["c"]["missing"] and rows["c"]["rouge1_f"] == 0.0  # missing prediction scores 0, counted
-    assert result.counts == {"articles": 3, "missing_predictions": 1, "failed_predictions": 0, "extra_predictions": 1}
+    assert result.counts == {"articles": 3, "missing_predictions": 1, "failed_predictions": 0,
+                             "fallback_predictions": 0, "extra_predictions": 1}
     assert result.aggregates["rouge1_f"]["mean"] == pytest.approx((1.0 + 0.8 + 0.0) / 3)
     assert result.config["rouge"]["mode"] == "rouge-score" and result.config["data_hash"]
 
@@ -93,3 +94,23 @@ def test_bad_predictions_file_is_a_clear_error(tmp_path, capsys):
     refs = write_jsonl(tmp_path / "r.jsonl", [{"id": "a", "reference_bullets": ["x y z."]}])
     assert main(["eval", "--predictions", str(bad), "--references", str(refs)]) == 2
     assert "bad.jsonl:2: invalid JSON" in capsys.readouterr().err
+
+
+def test_lead_fallbacks_are_counted_and_reported(small_dataset, tmp_path, capsys):
+    _, references = small_dataset
+    predictions = write_jsonl(tmp_path / "run.jsonl", [
+        {"id": "a", "bullets": ["The cat sat on the mat."], "path": "direct"},
+        {"id": "b", "bullets": ["Rain fell in Paris on Monday."], "path": "direct+fallback-lead"},
+        {"id": "c", "bullets": ["Nothing happened."], "path": "chunked+fallback-lead"},
+    ])
+    result = Evaluator(EvalConfig(bootstrap_resamples=50)).evaluate(
+        load_predictions(predictions), load_references(references))
+    rows = {row["id"]: row for row in result.per_article}
+    assert result.counts["fallback_predictions"] == 2
+    assert rows["b"]["fallback"] and "fallback" not in rows["a"]
+    assert rows["b"]["rouge1_r"] == 1.0, "fallback bullets are still scored as written"
+
+    assert main(["eval", "--predictions", str(predictions), "--references", str(references),
+                 "--resamples", "50"]) == 0
+    printed = capsys.readouterr().out
+    assert "lead fallbacks 2" in printed and "note: 2 predictions are Lead sentences" in printed
