@@ -12,6 +12,8 @@ class FakeOptions(BackendOptions):
     replies: list[str] = []
     # Article ids (or substrings of the text) that make summarize_batch raise, to test isolation.
     fail_on: list[str] = []
+    # Return the failure in the failing article's place instead of raising for the whole batch.
+    fail_in_place: bool = False
     input_limit: int | None = None
     batch_size: int = 4
 
@@ -26,13 +28,17 @@ class FakeBackend(Backend):
         self.queue = list(self.options.replies)
         self.calls: list[list[str]] = []
 
-    def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str]:
+    def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str | Exception]:
         self.calls.append([article.id for article in articles])
+        failures = {article.id: RuntimeError(f"fake failure on {article.id}") for article in articles
+                    if any(marker in article.id or marker in article.text for marker in self.options.fail_on)}
+        if failures and not self.options.fail_in_place:
+            raise next(iter(failures.values()))
+        replies: list[str | Exception] = []
         for article in articles:
-            if any(marker in article.id or marker in article.text for marker in self.options.fail_on):
-                raise RuntimeError(f"fake failure on {article.id}")
-        replies = []
-        for article in articles:
+            if article.id in failures:
+                replies.append(failures[article.id])
+                continue
             if self.queue:
                 replies.append(self.queue.pop(0))
             else:

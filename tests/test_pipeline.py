@@ -36,6 +36,18 @@ def test_failing_article_isolated_and_batch_goes_on(fake_backend_registered):
     assert [e[0] for e in stats.errors] == ["a2", "bad"]
 
 
+def test_failure_returned_in_place_fails_only_its_article_without_a_rerun(fake_backend_registered):
+    backend = make_backend(fake_backend_registered, fail_on=["a1"], fail_in_place=True)
+    collected = []
+    stats = run([article(i) for i in range(3)], backend, 2, collected.append)
+    assert [s.id for s in collected] == ["a0", "a1", "a2"]
+    assert collected[1].error == "RuntimeError: fake failure on a1" and collected[1].bullets == []
+    assert collected[0].bullets and collected[2].bullets
+    assert stats.failed == 1
+    # The batch ran once: nothing was rerun one by one.
+    assert backend.calls == [["a0", "a1", "a2"]]
+
+
 def test_long_article_goes_through_map_reduce(fake_backend_registered):
     long_text = " ".join(f"Sentence number {i} carries one more fact." for i in range(40))
     backend = make_backend(fake_backend_registered, input_limit=80)

@@ -13,6 +13,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
@@ -67,8 +68,13 @@ class Backend(ABC):
         """Import heavy libraries and load weights. Called once, lazily."""
 
     @abstractmethod
-    def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str]:
-        """Return one raw model text per article (bullets on separate lines or plain sentences)."""
+    def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str | Exception]:
+        """Return one raw model text per article (bullets on separate lines or plain sentences).
+
+        A backend that runs its articles independently (one request each) may put the exception an
+        article raised in that article's place: only that article fails, and the others keep their
+        text. Raising fails the whole batch, which is then rerun one article at a time.
+        """
 
     def input_limit(self) -> int | None:
         """Largest article (in this backend's tokens) that fits in one pass; None = no limit."""
@@ -140,14 +146,15 @@ class Backend(ABC):
         """Run a batch; if it fails, rerun one by one so one bad article does not sink the rest."""
         started = time.perf_counter()
         try:
-            texts = self.summarize_batch(articles, n_bullets)
-            if len(texts) != len(articles):
-                raise RuntimeError(f"backend returned {len(texts)} outputs for {len(articles)} articles")
-            return texts, time.perf_counter() - started, [None] * len(articles)
+            results = self.summarize_batch(articles, n_bullets)
+            if len(results) != len(articles):
+                raise RuntimeError(f"backend returned {len(results)} outputs for {len(articles)} articles")
+            texts = ["" if isinstance(result, Exception) else result for result in results]
+            errors = [describe_error(result) if isinstance(result, Exception) else None for result in results]
+            return texts, time.perf_counter() - started, errors
         except Exception as batch_error:  # noqa: BLE001 - isolate below, errors are reported per article
             if len(articles) == 1:
-                message = f"{type(batch_error).__name__}: {batch_error}"
-                return [""], time.perf_counter() - started, [message]
+                return [""], time.perf_counter() - started, [describe_error(batch_error)]
         texts, errors = [], []
         for article in articles:
             text, _, error = self._generate_isolated([article], n_bullets)
@@ -186,6 +193,30 @@ class Backend(ABC):
             # post-processing trims them) rather than cutting the article silently.
             output.text = document.text
         output.seconds = time.perf_counter() - started
+
+
+def run_concurrently(
+    call: Callable[[Article], str], articles: list[Article], workers: int
+) -> list[str | Exception]:
+    """``call(article)`` for every article on up to ``workers`` threads, in article order.
+
+    For backends whose articles are independent requests (a server, an API): an article's exception
+    takes its place in the result, so one failure does not make the others run again.
+    """
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(articles)))) as pool:
+        futures = [pool.submit(call, article) for article in articles]
+    results: list[str | Exception] = []
+    for future in futures:
+        error = future.exception()
+        if error is not None and not isinstance(error, Exception):
+            raise error
+        results.append(error if error is not None else future.result())
+    return results
+
+
+def describe_error(error: BaseException) -> str:
+    """An article's error as recorded in its Summary: the exception's type and message."""
+    return f"{type(error).__name__}: {error}"
 
 
 def chunk_text(text: str, limit: int, count_tokens: Callable[[str], int], reserve: int = 0) -> list[str]:

@@ -5,10 +5,15 @@ quantized weights into interleaved rows). Its Python package binds the C API wit
 adds the few calls it leaves out (KV-cache trimming, chat templates, metadata, logging) and wraps them
 in a small session object: tokenize, evaluate tokens at positions, read logits, trim the cache.
 
-Only one sequence (id 0) is used: ik_llama.cpp's flash attention aborts the process when a batch holds
-several sequences (GGML_ASSERT(S > 0) in iqk_fa_templates.h, seen with 4 sequences on 2 threads),
-and without flash attention several sequences share one KV cache that every token attends over, which
-made 4 parallel sequences no faster than one.
+Only one sequence (id 0) is used. ik_llama.cpp keeps every sequence in one KV cache, and its CPU flash
+attention decides which blocks of cells a group of query rows visits from the last row's mask, looking
+at the first cell of each block only (iqk_fa_templates.h, compute_helper). That holds for one sequence;
+with several, a block often starts with another sequence's cell, so rows skip cells they should see.
+Measured with SmolLM2 and two sequences decoded together: the first sequence wrote "1.\n1\n1\n..."
+where alone it wrote a sentence about the article, the second was unchanged (silently wrong); a third
+sequence's prompt aborted the process with GGML_ASSERT(S > 0). Without flash attention every token
+attends over all sequences' cells: 8 sequences decoded 1.5x slower per token than one at a time, and
+their prompts took 4x longer.
 """
 
 from __future__ import annotations

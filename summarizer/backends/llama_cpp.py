@@ -22,13 +22,13 @@ import logging
 import os
 import secrets
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
 
 from summarizer.articles import Article
+from summarizer.backends.base import run_concurrently
 from summarizer.backends.gguf_base import OVERHEAD_BULLETS, GgufBackend, GgufOptions
 from summarizer.hub import ModelUnavailableError
 from summarizer.prompts import build_messages
@@ -43,6 +43,8 @@ INSTALL_HINT = "pip install xllamacpp"
 # llama.cpp's log levels: 0 = none, 1 = errors, 2 = warnings, 3 = info (its default, very chatty).
 LOG_ERRORS_ONLY = 1
 TOKENIZE_TIMEOUT_S = 30.0
+# Articles handed to the server per slot in one batch (see batch_size).
+QUEUED_PER_SLOT = 4
 
 
 class LlamaCppOptions(GgufOptions):
@@ -154,7 +156,9 @@ class LlamaCppBackend(GgufBackend):
 
     # --- generation ------------------------------------------------------------------------------
     def batch_size(self) -> int:
-        return self.options.n_parallel
+        # Several articles queued per slot: a slot whose article ends early takes the next one at once,
+        # instead of idling until the longest article of a slot-sized batch is done.
+        return 1 if self.options.n_parallel == 1 else self.options.n_parallel * QUEUED_PER_SLOT
 
     def chat_request(self, article: Article, n_bullets: int) -> dict[str, Any]:
         options = self.options
@@ -181,12 +185,12 @@ class LlamaCppBackend(GgufBackend):
             raise RuntimeError(f"llama.cpp: {error.get('message', error)}")
         return result["choices"][0]["message"]["content"].strip()
 
-    def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str]:
+    def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str | Exception]:
         self.ensure_loaded()
         requests = [self.chat_request(article, n_bullets) for article in articles]
         if len(requests) == 1:
             return [self.complete(requests[0])]
-        # One thread per slot: each call blocks until its article is done, and the server
-        # decodes the in-flight requests together.
-        with ThreadPoolExecutor(max_workers=min(self.options.n_parallel, len(requests))) as pool:
-            return list(pool.map(self.complete, requests))
+        # One thread per slot, each taking the next article as soon as its last one is done: the server
+        # decodes the in-flight requests together (continuous batching), and a failed request fails
+        # only its own article.
+        return run_concurrently(self.complete, requests, self.options.n_parallel)

