@@ -12,8 +12,8 @@ with several, a block often starts with another sequence's cell, so rows skip ce
 Measured with SmolLM2 and two sequences decoded together: the first sequence wrote "1.\n1\n1\n..."
 where alone it wrote a sentence about the article, the second was unchanged (silently wrong); a third
 sequence's prompt aborted the process with GGML_ASSERT(S > 0). Without flash attention every token
-attends over all sequences' cells: 8 sequences decoded 1.5x slower per token than one at a time, and
-their prompts took 4x longer.
+attends over all sequences' cells: 8 sequences decoded 1.2x slower per token than one sequence with
+flash attention, and their prompts took 3.6x longer (eval/gguf-parallel.md).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import pytest
 
 from summarizer.articles import Article, parse_seed_text
 from summarizer.backends.gguf_base import BOUNDARY_SLACK_TOKENS
-from summarizer.backends.llama_cpp import QUEUED_PER_SLOT, LlamaCppBackend
+from summarizer.backends.llama_cpp import LlamaCppBackend
 from summarizer.backends.registry import create_backend
 from summarizer.gguf_models import find_packaged_gguf, packaged_gguf
 from summarizer.hub import ModelUnavailableError
@@ -108,7 +108,9 @@ def test_spec_resolves_to_the_backend_and_is_usable_offline(gguf_available):
 
 
 def test_several_slots_queue_several_articles_each(small_context_backend):
-    assert small_context_backend.batch_size() == 2 * QUEUED_PER_SLOT
+    assert small_context_backend.batch_size() == 2 * small_context_backend.options.queued_per_slot == 8
+    slot_sized = create_backend(smollm2_spec(n_parallel=2, queued_per_slot=1))
+    assert slot_sized.batch_size() == 2
 
 
 def test_unknown_option_is_rejected():
