@@ -198,6 +198,24 @@ def test_llama_cpp_worker_sequential_and_parallel():
         assert all(isinstance(text, str) for text in result["texts"])
 
 
+def test_server_settings_are_applied_over_the_backends_params():
+    from types import SimpleNamespace
+
+    from summarizer.bench.gguf import with_server_settings
+
+    fake_xllamacpp = SimpleNamespace(ggml_type=SimpleNamespace(GGML_TYPE_Q8_0="q8_0-type"))
+    made = []
+
+    def backend_params(xllamacpp, path):
+        made.append((xllamacpp, path))
+        return SimpleNamespace(flash_attn_type=-1, cache_type_k="f16", cache_type_v="f16", n_parallel=8)
+
+    params = with_server_settings(backend_params, {"flash_attn_type": 0, "cache_type": "Q8_0"})(fake_xllamacpp, "m")
+    assert made == [(fake_xllamacpp, "m")]
+    assert (params.flash_attn_type, params.cache_type_k, params.cache_type_v) == (0, "q8_0-type", "q8_0-type")
+    assert params.n_parallel == 8
+
+
 @pytest.mark.slow
 def test_ik_llama_cpp_worker_writes_the_requested_tokens():
     pytest.importorskip("ik_llama_cpp")
