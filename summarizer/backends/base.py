@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -26,6 +26,7 @@ from summarizer.text import split_sentences
 log = logging.getLogger(__name__)
 
 MAX_REDUCE_ROUNDS = 3
+Item = TypeVar("Item")
 
 
 class BackendOptions(BaseModel):
@@ -195,16 +196,14 @@ class Backend(ABC):
         output.seconds = time.perf_counter() - started
 
 
-def run_concurrently(
-    call: Callable[[Article], str], articles: list[Article], workers: int
-) -> list[str | Exception]:
-    """``call(article)`` for every article on up to ``workers`` threads, in article order.
+def run_concurrently(call: Callable[[Item], str], items: list[Item], workers: int) -> list[str | Exception]:
+    """``call(item)`` for every item (an article, a request) on up to ``workers`` threads, in item order.
 
     For backends whose articles are independent requests (a server, an API): an article's exception
     takes its place in the result, so one failure does not make the others run again.
     """
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(articles)))) as pool:
-        futures = [pool.submit(call, article) for article in articles]
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(items)))) as pool:
+        futures = [pool.submit(call, item) for item in items]
     results: list[str | Exception] = []
     for future in futures:
         error = future.exception()

@@ -191,8 +191,6 @@ class LlamaCppBackend(GgufBackend):
     def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str | Exception]:
         self.ensure_loaded()
         requests = [self.chat_request(article, n_bullets) for article in articles]
-        if len(requests) == 1:
-            return [self.complete(requests[0])]
         # One thread per slot, each taking the next article as soon as its last one is done: the server
         # decodes the in-flight requests together (continuous batching), and a failed request fails
         # only its own article.
