@@ -179,14 +179,21 @@ class LlamaCppBackend(GgufBackend):
             "cache_prompt": False,
         }
 
-    def complete(self, request: dict[str, Any]) -> str:
-        """Run one chat request; the server's error reply becomes an exception."""
+    def chat(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Run one chat request and return the server's whole reply (text, usage, ``timings``).
+
+        The server's error reply becomes an exception.
+        """
         self.ensure_loaded()
         result = self._server.handle_chat_completions(request)
         if "error" in result:
             error = result["error"]
             raise RuntimeError(f"llama.cpp: {error.get('message', error)}")
-        return result["choices"][0]["message"]["content"].strip()
+        return result
+
+    def complete(self, request: dict[str, Any]) -> str:
+        """Run one chat request and return its text."""
+        return self.chat(request)["choices"][0]["message"]["content"].strip()
 
     def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str | Exception]:
         self.ensure_loaded()

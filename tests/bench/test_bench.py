@@ -196,6 +196,44 @@ def test_llama_cpp_worker_sequential_and_parallel():
         result = llama_cpp_worker({"new_tokens": 4, "n_parallel": slots, "texts": texts})
         assert result["items"] == 2 and result["generated_tokens"] == 8
         assert all(isinstance(text, str) for text in result["texts"])
+        # The server's own timings: both prompts counted, and both phases took some time.
+        assert result["prompt_tokens"] > 2 * 10
+        assert result["prompt_seconds"] > 0 and result["decode_seconds"] > 0
+
+
+def test_server_timings_are_summed_over_requests():
+    from summarizer.bench.gguf import server_split
+
+    replies = [{"timings": {"prompt_n": 700, "prompt_ms": 2000.0, "predicted_n": 128, "predicted_ms": 1500.0}},
+               {"timings": {"prompt_n": 300, "prompt_ms": 1000.0, "predicted_n": 128, "predicted_ms": 500.0}},
+               {}]
+    assert server_split(replies) == {"prompt_tokens": 1000, "prompt_seconds": 3.0, "decode_seconds": 2.0}
+
+
+def test_one_slots_split_bounds_what_parallel_slots_can_gain():
+    from summarizer.bench.gguf import sequential_split
+    from summarizer.bench.report import gguf_section
+
+    one_slot = {"prompt_seconds": 6.0, "decode_seconds": 2.0, "prompt_tokens": 3000, "generated_tokens": 400}
+    split = sequential_split(one_slot)
+    # 6 s of prompts stay even if decoding were free: 8 s / 6 s.
+    assert split["slots_ceiling"] == pytest.approx(8 / 6)
+    assert split["prompt_share"] == pytest.approx(0.75)
+    assert split["prompt_tokens_per_second"] == pytest.approx(500)
+    assert split["decode_ms_per_token"] == pytest.approx(5.0)
+    # 400 generated tokens at the prompt rate (500/s) take 0.8 s: 8 s / (6 s + 0.8 s).
+    assert split["slots_ceiling_at_prompt_rate"] == pytest.approx(8 / 6.8)
+    assert sequential_split({"wall_seconds": 3.0}) == {"prompt_seconds": 0.0, "decode_seconds": 0.0}
+
+    variant = {"items_per_second": 0.5, "tokens_per_second": 64.0, "wall_seconds": 8.0, "cpu_seconds": 16.0,
+               "peak_rss_mib": 400.0, "load_average": [2.0]}
+    result = {"articles": 4, "new_tokens": 100, "rounds": 1, "model": "m", "slots": 8, "transformers_batch": 8,
+              "variants": {"llama.cpp": variant, "llama.cpp-parallel": {**variant, "items_per_second": 0.6}},
+              "parallel_vs_sequential": 1.2, "parallel_vs_sequential_rounds": [1.2], "sequential_split": split,
+              "requantize": "Q8_0"}
+    text = "\n".join(gguf_section(result))
+    assert "1.20x" in text and "at most 1.33x one slot" in text and "75% prompts" in text
+    assert "at most **1.18x**" in text and "re-encoded once as Q8_0" in text
 
 
 def test_server_settings_are_applied_over_the_backends_params():
