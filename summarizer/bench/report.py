@@ -167,7 +167,7 @@ def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
         "- Baseline: `pipeline(\"summarization\")` was removed in transformers 5; `pipeline_worker` re-enacts "
         "transformers 4.x's SummarizationPipeline per input with its defaults (batch size 1, no padding or "
         "truncation, `torch.no_grad`, the model's generation config, `skip_special_tokens` decoding).",
-        f"- Ours: `Backend.summarize_many` of hf-seq2seq, batch size {result['batch_size']}, length-sorted "
+        f"- Ours: `Backend.summarize_many` of hf-seq2seq, {batch_size_text(result)}, length-sorted "
         "sub-batches, `torch.inference_mode`, torch's default threads (one per physical core).",
         "- GFLOP/s counts the useful work (no padding): encoder, cross-attention keys/values, every decoder step "
         "with its attention and the LM head; the same FLOPs for both sides.",
@@ -177,6 +177,15 @@ def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
         "",
     ]
     return lines
+
+
+def batch_size_text(result: dict[str, Any]) -> str:
+    """The batch size asked for, and the one that ran when the rounds left fewer articles per run."""
+    asked, largest = result["batch_size"], result.get("largest_batch", result["batch_size"])
+    if largest >= asked:
+        return f"batch size {asked}"
+    return (f"batch size {asked} asked, at most {largest} ran: each of the {result['rounds']} rounds has "
+            f"{largest} articles or fewer (`--rounds 1` batches them all)")
 
 
 def gguf_section(result: dict[str, Any]) -> list[str]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from summarizer.bench.child import run_child
 from summarizer.bench.data import DevRecord
-from summarizer.bench.rounds import combine, interleave, round_speedups, speedup, stopwatch
+from summarizer.bench.rounds import combine, interleave, round_speedups, speedup, split_rounds, stopwatch
 
 log = logging.getLogger(__name__)
 
@@ -309,6 +309,8 @@ def run_seq2seq(
         "input_tokens": {"mean": round(sum(lengths) / len(lengths), 1), "min": min(lengths), "max": max(lengths)},
         "new_tokens": new_tokens,
         "batch_size": batch_size,
+        # Each round is its own run over its share of the articles, so no batch can be larger than a round.
+        "largest_batch": min(batch_size, max(len(group) for group in split_rounds(len(texts), rounds))),
         "rounds": rounds,
         "device": per_round["hf-seq2seq"][0].get("device", device),
         "variants": totals,

@@ -201,6 +201,14 @@ def test_llama_cpp_worker_sequential_and_parallel():
         assert result["prompt_seconds"] > 0 and result["decode_seconds"] > 0
 
 
+def test_a_batch_larger_than_a_round_is_reported_as_what_ran():
+    from summarizer.bench.report import batch_size_text
+
+    assert batch_size_text({"batch_size": 16, "largest_batch": 16, "rounds": 2}) == "batch size 16"
+    text = batch_size_text({"batch_size": 32, "largest_batch": 16, "rounds": 2})
+    assert text.startswith("batch size 32 asked, at most 16 ran") and "`--rounds 1`" in text
+
+
 def test_server_timings_are_summed_over_requests():
     from summarizer.bench.gguf import server_split
 
