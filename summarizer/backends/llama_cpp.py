@@ -193,7 +193,7 @@ class LlamaCppBackend(GgufBackend):
 
     def complete(self, request: dict[str, Any]) -> str:
         """Run one chat request and return its text."""
-        return self.chat(request)["choices"][0]["message"]["content"].strip()
+        return reply_text(self.chat(request))
 
     def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str | Exception]:
         self.ensure_loaded()
@@ -202,3 +202,8 @@ class LlamaCppBackend(GgufBackend):
         # decodes the in-flight requests together (continuous batching), and a failed request fails
         # only its own article.
         return run_concurrently(self.complete, requests, self.options.n_parallel)
+
+
+def reply_text(reply: dict[str, Any]) -> str:
+    """The generated text of a chat-completions reply."""
+    return reply["choices"][0]["message"]["content"].strip()

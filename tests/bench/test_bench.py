@@ -237,8 +237,7 @@ def test_one_slots_split_bounds_what_parallel_slots_can_gain():
                "peak_rss_mib": 400.0, "load_average": [2.0]}
     result = {"articles": 4, "new_tokens": 100, "rounds": 1, "model": "m", "slots": 8, "transformers_batch": 8,
               "variants": {"llama.cpp": variant, "llama.cpp-parallel": {**variant, "items_per_second": 0.6}},
-              "parallel_vs_sequential": 1.2, "parallel_vs_sequential_rounds": [1.2], "sequential_split": split,
-              "requantize": "Q8_0"}
+              "parallel_vs_sequential": 1.2, "parallel_vs_sequential_rounds": [1.2], "sequential_split": split}
     text = "\n".join(gguf_section(result))
     assert "1.20x" in text and "at most 1.33x one slot" in text and "75% prompts" in text
     assert "at most **1.18x**" in text and "re-encoded once as Q8_0" in text
