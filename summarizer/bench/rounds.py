@@ -1,8 +1,11 @@
 """Interleaving and timing shared by the sections.
 
-A section splits its inputs into rounds and runs every variant on each round, reversing the variant
-order every other round (ABBA): slow phases of a shared machine then fall on all variants alike.
-Each variant's totals add up its rounds; ratios are taken between totals of the same run.
+Every round runs every variant over all of a section's inputs, reversing the variant order every other
+round (ABBA): slow phases of a shared machine then fall on all variants alike. Each variant's totals
+add up its rounds; ratios are taken between totals of the same run. Rounds repeat the inputs rather
+than share them out, so a batch or a set of parallel slots sees as many articles as the section has
+(splitting 32 articles over 2 rounds capped every batch at 16), and a deterministic variant must give
+the same text in every round.
 """
 
 from __future__ import annotations
@@ -14,30 +17,35 @@ from contextlib import contextmanager
 from typing import Any
 
 
-def split_rounds(n_items: int, rounds: int) -> list[list[int]]:
-    """Indices 0..n_items-1 in ``rounds`` contiguous groups of near-equal size (no empty group)."""
-    rounds = max(1, min(rounds, n_items))
-    size, extra = divmod(n_items, rounds)
-    groups, start = [], 0
-    for index in range(rounds):
-        end = start + size + (1 if index < extra else 0)
-        groups.append(list(range(start, end)))
-        start = end
-    return groups
-
-
 def interleave(
     variants: Sequence[str], n_items: int, rounds: int, run: Callable[[str, list[int]], dict[str, Any]]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Run ``run(variant, indices)`` for every round and variant, in ABBA order."""
+    """Run ``run(variant, indices)`` over all ``n_items`` indices for every round and variant, in ABBA order."""
     results: dict[str, list[dict[str, Any]]] = {variant: [] for variant in variants}
-    for number, indices in enumerate(split_rounds(n_items, rounds)):
+    indices = list(range(n_items))
+    for number in range(max(1, rounds)):
         order = list(variants) if number % 2 == 0 else list(reversed(variants))
         for variant in order:
             measurement = run(variant, indices)
             measurement["load_average"] = round(os.getloadavg()[0], 2)
             results[variant].append(measurement)
     return results
+
+
+def texts_by_round(measurements: list[dict[str, Any]]) -> list[list[str]]:
+    """Each round's output texts of one variant, in input order."""
+    return [list(m["texts"]) for m in measurements]
+
+
+def agreeing_items(a: list[list[str]], b: list[list[str]], same: Callable[[str, str], bool]) -> int:
+    """Inputs on which two variants agree (``same``) in every round."""
+    return sum(all(same(x, y) for x, y in zip(column_a, column_b))
+               for column_a, column_b in zip(zip(*a), zip(*b)))
+
+
+def stable_items(rounds_texts: list[list[str]]) -> int:
+    """Inputs for which a variant wrote the same text in every round."""
+    return sum(len(set(column)) == 1 for column in zip(*rounds_texts))
 
 
 def combine(measurements: list[dict[str, Any]]) -> dict[str, Any]:

@@ -21,7 +21,16 @@ from typing import Any
 
 from summarizer.bench.child import run_child
 from summarizer.bench.data import DevRecord
-from summarizer.bench.rounds import combine, interleave, round_speedups, speedup, split_rounds, stopwatch
+from summarizer.bench.rounds import (
+    agreeing_items,
+    combine,
+    interleave,
+    round_speedups,
+    speedup,
+    stable_items,
+    stopwatch,
+    texts_by_round,
+)
 
 log = logging.getLogger(__name__)
 
@@ -299,8 +308,7 @@ def run_seq2seq(
         for measurement in measurements:
             measurement["flops"] = bart_flops(architecture, [lengths[i] for i in measurement["indices"]], new_tokens)
         totals[variant] = combine(measurements)
-    outputs = {variant: [text for m in per_round[variant] for text in m["texts"]] for variant in VARIANTS}
-    same = [a == b for a, b in zip(outputs["pipeline"], outputs["hf-seq2seq"])]
+    outputs = {variant: texts_by_round(per_round[variant]) for variant in VARIANTS}
     return {
         "model": {"architecture": architecture, "directory": str(model_dir),
                   "parameters_millions": round(parameter_count(architecture) / 1e6, 1),
@@ -309,16 +317,17 @@ def run_seq2seq(
         "input_tokens": {"mean": round(sum(lengths) / len(lengths), 1), "min": min(lengths), "max": max(lengths)},
         "new_tokens": new_tokens,
         "batch_size": batch_size,
-        # Each round is its own run over its share of the articles, so no batch can be larger than a round.
-        "largest_batch": min(batch_size, max(len(group) for group in split_rounds(len(texts), rounds))),
+        "largest_batch": min(batch_size, len(texts)),
         "rounds": rounds,
         "device": per_round["hf-seq2seq"][0].get("device", device),
         "variants": totals,
-        "identical_outputs": sum(same),
+        # An article counts as identical only if both sides wrote the same text in every round.
+        "identical_outputs": agreeing_items(outputs["pipeline"], outputs["hf-seq2seq"], str.__eq__),
+        "stable_outputs": {variant: stable_items(outputs[variant]) for variant in VARIANTS},
         "speedup": speedup(totals["hf-seq2seq"], totals["pipeline"]),
         "speedup_cpu": speedup(totals["hf-seq2seq"], totals["pipeline"], "items_per_cpu_second"),
         "round_speedups": round_speedups(per_round["hf-seq2seq"], per_round["pipeline"]),
-        "sample_output": outputs["hf-seq2seq"][0][:120] if outputs["hf-seq2seq"] else "",
+        "sample_output": outputs["hf-seq2seq"][0][0][:120] if texts else "",
     }
 
 

@@ -78,9 +78,7 @@ def test_flops_per_cycle_follow_vector_extensions(flags, vendor, family, expecte
 
 
 # --- rounds and child processes -------------------------------------------------------------------
-def test_rounds_split_evenly_and_alternate_order():
-    assert rounds.split_rounds(5, 2) == [[0, 1, 2], [3, 4]]
-    assert rounds.split_rounds(2, 5) == [[0], [1]]
+def test_every_round_covers_every_input_in_alternating_order():
     calls = []
 
     def run(variant, indices):
@@ -89,10 +87,22 @@ def test_rounds_split_evenly_and_alternate_order():
 
     results = rounds.interleave(["a", "b"], 4, 2, run)
 
-    assert calls == [("a", [0, 1]), ("b", [0, 1]), ("b", [2, 3]), ("a", [2, 3])]
+    everything = [0, 1, 2, 3]
+    assert calls == [("a", everything), ("b", everything), ("b", everything), ("a", everything)]
     total = rounds.combine(results["a"])
-    assert (total["items"], total["wall_seconds"], total["peak_rss_mib"]) == (4, 2.0, 40.0)
-    assert total["items_per_second"] == 2.0 and total["items_per_cpu_second"] == 1.0
+    assert (total["items"], total["wall_seconds"], total["peak_rss_mib"]) == (8, 2.0, 40.0)
+    assert total["items_per_second"] == 4.0 and total["items_per_cpu_second"] == 2.0
+
+
+def test_outputs_agree_only_when_they_agree_in_every_round():
+    ours = [["x", "y", "z"], ["x", "y", "changed"]]
+    theirs = [["x", "other", "z"], ["x", "y", "z"]]
+    by_round = rounds.texts_by_round([{"texts": texts} for texts in ours])
+    assert by_round == ours
+    # Item 0 agrees in both rounds; item 1 differs in round 1, item 2 in round 2.
+    assert rounds.agreeing_items(ours, theirs, str.__eq__) == 1
+    assert rounds.agreeing_items(ours, theirs, lambda a, b: True) == 3
+    assert rounds.stable_items(ours) == 2 and rounds.stable_items(theirs) == 2
 
 
 def test_round_speedups_compare_rates_round_by_round():
@@ -201,12 +211,12 @@ def test_llama_cpp_worker_sequential_and_parallel():
         assert result["prompt_seconds"] > 0 and result["decode_seconds"] > 0
 
 
-def test_a_batch_larger_than_a_round_is_reported_as_what_ran():
+def test_a_batch_larger_than_the_articles_is_reported_as_what_ran():
     from summarizer.bench.report import batch_size_text
 
     assert batch_size_text({"batch_size": 16, "largest_batch": 16, "rounds": 2}) == "batch size 16"
-    text = batch_size_text({"batch_size": 32, "largest_batch": 16, "rounds": 2})
-    assert text.startswith("batch size 32 asked, at most 16 ran") and "`--rounds 1`" in text
+    assert batch_size_text({"batch_size": 32, "largest_batch": 16, "rounds": 2}).startswith(
+        "batch size 32 asked, 16 ran")
 
 
 def test_server_timings_are_summed_over_requests():
@@ -315,7 +325,8 @@ def fake_results() -> dict:
             "articles": 4, "input_tokens": {"mean": 500.0, "min": 400, "max": 600}, "new_tokens": 8,
             "batch_size": 4, "rounds": 2, "device": "cpu",
             "variants": {"pipeline": dict(variant), "hf-seq2seq": {**variant, "items_per_second": 7.0}},
-            "identical_outputs": 4, "speedup": 3.5, "speedup_cpu": 3.1, "round_speedups": [3.4, 3.6],
+            "identical_outputs": 4, "stable_outputs": {"pipeline": 4, "hf-seq2seq": 3},
+            "speedup": 3.5, "speedup_cpu": 3.1, "round_speedups": [3.4, 3.6],
         },
         "rouge": {"pairs": 100, "rouge_types": ["rouge1"], "repeats": 1, "rouge_score_cpu_seconds": 5.0,
                   "ours_cpu_seconds": 1.0, "rouge_score_wall_seconds": 5.0, "ours_wall_seconds": 1.0,
@@ -337,6 +348,7 @@ def test_report_has_command_machine_sections_and_failures(tmp_path):
     assert "Intel(R) Xeon(R) Gold 6248" in text and "no GPU" in text
     assert "## Seq2seq" in text and "## ROUGE" in text and "## gguf: failed" in text
     assert "| `hf-seq2seq` | 7.000 |" in text
+    assert "**4/4** articles in every round; the same text in every round: `pipeline` 4/4, `hf-seq2seq` 3/4" in text
 
 
 def parse_bench(*argv: str) -> argparse.Namespace:
