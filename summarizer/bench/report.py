@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from summarizer.bench.gguf import AGREEMENT_WORDS
+from summarizer.bench.seq2seq import DISTILBART_CNN_6_6
 
 MB = 1_000_000
 MIB = 1024 * 1024
@@ -157,7 +158,7 @@ def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
         f"per round: {', '.join(f'{r:.2f}x' for r in result['round_speedups'])}.",
         f"- Identical greedy outputs: **{result['identical_outputs']}/{result['articles']}** articles in every "
         f"round{stable_text(result)}.",
-        f"- Model: BART with distilbart-cnn-6-6's architecture (d_model {arch['d_model']}, {arch['encoder_layers']}+"
+        f"- Model: BART with {architecture_name(arch)} (d_model {arch['d_model']}, {arch['encoder_layers']}+"
         f"{arch['decoder_layers']} layers, {arch['encoder_attention_heads']} heads, FFN {arch['encoder_ffn_dim']}, "
         f"vocab {arch['vocab_size']}, ~{model['parameters_millions']}M parameters), random weights, distilbart's "
         f"generation config (no_repeat_ngram_size 3, forced BOS/EOS) with num_beams 1 and min_new_tokens = "
@@ -179,6 +180,13 @@ def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
         "",
     ]
     return lines
+
+
+def architecture_name(architecture: dict[str, int]) -> str:
+    """distilbart-cnn-6-6's architecture, or a smaller one (``--quick`` builds a tiny BART)."""
+    if architecture == DISTILBART_CNN_6_6:
+        return "distilbart-cnn-6-6's architecture"
+    return "a smaller architecture than distilbart-cnn-6-6's, for a quick run"
 
 
 def stable_text(result: dict[str, Any]) -> str:
