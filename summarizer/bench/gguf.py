@@ -10,7 +10,9 @@ which needs the ``gguf`` and ``accelerate`` packages) and the dequantized model 
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -144,7 +146,30 @@ def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
     backend.close()
     texts = [reply_text(reply) for reply in replies]
     return {"items": len(texts), "generated_tokens": len(texts) * payload["new_tokens"], "texts": texts,
-            **server_split(replies), **times}
+            "build": xllamacpp_features(), **server_split(replies), **times}
+
+
+def enabled_features(system_info: str) -> list[str]:
+    """The features a llama.cpp library was compiled with, from its system info ("AVX2 = 1 | ...").
+
+    A prebuilt wheel's kernels use the instruction sets it was built for, not those of the CPU it
+    runs on; the GGUF ratios move with that.
+    """
+    return re.findall(r"(\w+) = 1\b", system_info)
+
+
+def xllamacpp_features() -> list[str]:
+    import xllamacpp
+
+    return enabled_features(xllamacpp.get_system_info())
+
+
+def ik_llama_cpp_features() -> list[str]:
+    from summarizer.backends.ik_native import api
+
+    function = api()._lib.llama_print_system_info
+    function.argtypes, function.restype = [], ctypes.c_char_p
+    return enabled_features(function().decode())
 
 
 def server_split(replies: list[dict[str, Any]]) -> dict[str, float]:
@@ -194,7 +219,8 @@ def ik_llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
     with stopwatch() as times:
         texts = [backend.generate(Article(id="", text=text), N_BULLETS, ignore_eos=True) for text in payload["texts"]]
     backend.close()
-    return {"items": len(texts), "generated_tokens": len(texts) * payload["new_tokens"], "texts": texts, **times}
+    return {"items": len(texts), "generated_tokens": len(texts) * payload["new_tokens"], "texts": texts,
+            "build": ik_llama_cpp_features(), **times}
 
 
 def sequential_split(total: dict[str, Any]) -> dict[str, float]:
@@ -206,6 +232,8 @@ def sequential_split(total: dict[str, Any]) -> dict[str, float]:
     A tighter bound: batched, a generated token still goes through every weight matrix, at best at
     the rate of a prompt token (the same matrix-matrix products), so slots take at least
     prompt + generated tokens / prompt rate, before attention, which batching does not share.
+    Both bounds assume one prompt alone already keeps the matrix kernels busy, as prompts of hundreds
+    of tokens do; short prompts (``--quick`` cuts articles to 60 words) gain from batching too.
     """
     prompt, decode = total.get("prompt_seconds", 0.0), total.get("decode_seconds", 0.0)
     split = {"prompt_seconds": prompt, "decode_seconds": decode}
@@ -215,6 +243,7 @@ def sequential_split(total: dict[str, Any]) -> dict[str, float]:
         split["slots_ceiling"] = (prompt + decode) / prompt
         split["slots_ceiling_at_prompt_rate"] = (prompt + decode) / (prompt + total["generated_tokens"] / rate)
         split["prompt_tokens_per_second"] = rate
+        split["prompt_tokens_per_article"] = total["prompt_tokens"] / total["items"]
         split["decode_ms_per_token"] = 1000 * decode / total["generated_tokens"]
     return split
 
@@ -272,6 +301,7 @@ def run_gguf(
         "transformers_batch": TRANSFORMERS_BATCH,
         "rounds": rounds,
         "variants": totals,
+        "builds": {variant: per_round[variant][0]["build"] for variant in variants if "build" in per_round[variant][0]},
     }
     if "llama.cpp" in totals and "transformers" in totals:
         result["llama_vs_transformers"] = speedup(totals["llama.cpp"], totals["transformers"])

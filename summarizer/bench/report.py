@@ -182,6 +182,14 @@ def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
     return lines
 
 
+def prompt_length_text(split: dict[str, Any]) -> str:
+    """The prompt length the slot bounds rest on (they assume one prompt alone fills the kernels)."""
+    if "prompt_tokens_per_article" not in split:
+        return ""
+    return (f". Both bounds assume a prompt alone already keeps the matrix kernels busy; these prompts average "
+            f"{split['prompt_tokens_per_article']:.0f} tokens (short ones gain from batching too)")
+
+
 def architecture_name(architecture: dict[str, int]) -> str:
     """distilbart-cnn-6-6's architecture, or a smaller one (``--quick`` builds a tiny BART)."""
     if architecture == DISTILBART_CNN_6_6:
@@ -230,6 +238,11 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
                      f"({result.get('ik_vs_llama', 0):.2f}x llama.cpp); outputs start with the same {AGREEMENT_WORDS} "
                      f"words as transformers' for {result['ik_same_start']}/{result['articles']} articles in every "
                      f"round; per round: {per_round(result, 'ik_vs_transformers_rounds')}.")
+    if result.get("builds"):
+        lines.append("- Compiled-in CPU features of the llama.cpp libraries (their system info; a prebuilt wheel "
+                     "uses these, whatever the CPU offers): " + "; ".join(
+                         f"`{variant}` {', '.join(features) or 'none listed'}"
+                         for variant, features in result["builds"].items()) + ".")
     if "best_llama_vs_best_transformers" in result:
         lines.append(f"- Fastest llama.cpp variant vs fastest transformers variant: "
                      f"**{result['best_llama_vs_best_transformers']:.2f}x**.")
@@ -246,7 +259,7 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
             "batch decoding steps only (a prompt is already one matrix-matrix product with one slot), so even "
             f"with decoding free they could reach at most {split['slots_ceiling']:.2f}x one slot here; if each "
             "generated token cost what a prompt token costs (the same matrix products, no attention), at most "
-            f"**{split['slots_ceiling_at_prompt_rate']:.2f}x**.")
+            f"**{split['slots_ceiling_at_prompt_rate']:.2f}x**{prompt_length_text(split)}.")
     lines += [
         f"- `transformers` is batch size 1; `transformers-batched` is batch size {result['transformers_batch']}, "
         "left-padded and length-sorted. Both load the dequantized fp32 weights saved on the first run.",

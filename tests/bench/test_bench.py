@@ -209,6 +209,7 @@ def test_llama_cpp_worker_sequential_and_parallel():
         # The server's own timings: both prompts counted, and both phases took some time.
         assert result["prompt_tokens"] > 2 * 10
         assert result["prompt_seconds"] > 0 and result["decode_seconds"] > 0
+        assert result["build"] and all(isinstance(feature, str) for feature in result["build"])
 
 
 def test_a_batch_larger_than_the_articles_is_reported_as_what_ran():
@@ -232,13 +233,15 @@ def test_one_slots_split_bounds_what_parallel_slots_can_gain():
     from summarizer.bench.gguf import sequential_split
     from summarizer.bench.report import gguf_section
 
-    one_slot = {"prompt_seconds": 6.0, "decode_seconds": 2.0, "prompt_tokens": 3000, "generated_tokens": 400}
+    one_slot = {"prompt_seconds": 6.0, "decode_seconds": 2.0, "prompt_tokens": 3000, "generated_tokens": 400,
+                "items": 4}
     split = sequential_split(one_slot)
     # 6 s of prompts stay even if decoding were free: 8 s / 6 s.
     assert split["slots_ceiling"] == pytest.approx(8 / 6)
     assert split["prompt_share"] == pytest.approx(0.75)
     assert split["prompt_tokens_per_second"] == pytest.approx(500)
     assert split["decode_ms_per_token"] == pytest.approx(5.0)
+    assert split["prompt_tokens_per_article"] == pytest.approx(750)
     # 400 generated tokens at the prompt rate (500/s) take 0.8 s: 8 s / (6 s + 0.8 s).
     assert split["slots_ceiling_at_prompt_rate"] == pytest.approx(8 / 6.8)
     assert sequential_split({"wall_seconds": 3.0}) == {"prompt_seconds": 0.0, "decode_seconds": 0.0}
@@ -247,10 +250,21 @@ def test_one_slots_split_bounds_what_parallel_slots_can_gain():
                "peak_rss_mib": 400.0, "load_average": [2.0]}
     result = {"articles": 4, "new_tokens": 100, "rounds": 1, "model": "m", "slots": 8, "transformers_batch": 8,
               "variants": {"llama.cpp": variant, "llama.cpp-parallel": {**variant, "items_per_second": 0.6}},
-              "parallel_vs_sequential": 1.2, "parallel_vs_sequential_rounds": [1.2], "sequential_split": split}
+              "parallel_vs_sequential": 1.2, "parallel_vs_sequential_rounds": [1.2], "sequential_split": split,
+              "builds": {"llama.cpp": ["AVX", "AVX2"]}}
     text = "\n".join(gguf_section(result))
     assert "1.20x" in text and "at most 1.33x one slot" in text and "75% prompts" in text
-    assert "at most **1.18x**" in text and "re-encoded once as Q8_0" in text
+    assert "at most **1.18x**. Both bounds assume" in text and "prompts average 750 tokens" in text
+    assert "re-encoded once as Q8_0" in text
+    assert "(their system info; a prebuilt wheel uses these, whatever the CPU offers): `llama.cpp` AVX, AVX2." in text
+
+
+def test_llama_cpp_features_are_read_from_its_system_info():
+    from summarizer.bench.gguf import enabled_features
+
+    info = "CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 0 | AVX512_VNNI = 0 | FMA = 1 | BLAS = 0 | "
+    assert enabled_features(info) == ["SSE3", "AVX", "AVX2", "FMA"]
+    assert enabled_features("AVX512 = 10 | X = 1") == ["X"]
 
 
 def test_server_settings_are_applied_over_the_backends_params():
@@ -282,6 +296,7 @@ def test_ik_llama_cpp_worker_writes_the_requested_tokens():
     result = ik_llama_cpp_worker({"new_tokens": 4, "texts": [NEWS_SENTENCES[0], NEWS_SENTENCES[1]]})
     assert result["items"] == 2 and result["generated_tokens"] == 8
     assert all(isinstance(text, str) and text for text in result["texts"])
+    assert result["build"] and all(isinstance(feature, str) for feature in result["build"])
 
 
 # --- ROUGE and cold start -------------------------------------------------------------------------
