@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from summarizer.articles import Article
 
+# Opens the article fence in USER_TEMPLATE: everything before it is the same for every article.
+ARTICLE_OPEN = "<article>\n"
+
 SYSTEM_PROMPT = (
     "You are a careful news editor. You write 'points of attention': short bullet points that each state "
     "one important fact from the article as a complete, self-contained sentence. You only use facts "

@@ -264,10 +264,13 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         f"- `transformers` is batch size 1; `transformers-batched` is batch size {result['transformers_batch']}, "
         "left-padded and length-sorted. Both load the dequantized fp32 weights saved on the first run.",
         "- `llama.cpp` is our llama-cpp backend's embedded server with 1 slot; `llama.cpp-parallel` has "
-        f"{result['slots']} slots fed from a thread pool. Both run the `smollm2-135m` spec with `requantize: Q8_0`: "
-        "the Q4_1 weights re-encoded once as Q8_0 (summarizer.gguf_convert), which llama.cpp's x86 matrix kernels "
-        "handle and Q4_1 they do not; OpenMP workers spinning (llama.cpp's default). The spec's default stays Q4_1: "
-        "on the dev set Q8_0 was faster but its greedy text scored lower ROUGE (eval/leaderboards/README.md).",
+        f"{result['slots']} slots fed from a thread pool. Both run the `smollm2-135m` spec with `requantize: Q8_0` "
+        "and `cache_prefix: true`: the Q4_1 weights re-encoded once as Q8_0 (summarizer.gguf_convert), which "
+        "llama.cpp's x86 matrix kernels handle and Q4_1 they do not; the instructions every prompt shares computed "
+        "once and their saved state restored into the slot before each article (summarizer/backends/"
+        "llama_prefix.py), as ik_llama.cpp does; OpenMP workers spinning (llama.cpp's default). The spec's "
+        "defaults stay Q4_1 without the saved prefix: on the dev set Q8_0 was faster but its greedy text scored "
+        "lower ROUGE (eval/leaderboards/README.md), and the prefix state changes the text of some articles.",
         "- `ik_llama.cpp` is our ik-llama-cpp backend (spec `smollm2-135m-ik`: the same Q8_0 file, weights repacked "
         "at load, flash attention, one article at a time). The instructions every prompt shares are computed once "
         "per run and kept in the KV cache (inside the timed part: the warm-up used another bullet count); "
