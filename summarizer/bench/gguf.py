@@ -125,7 +125,7 @@ def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
 
     base = resolve_spec(SPEC_NAME)
     options = {**base.options, "n_parallel": payload["n_parallel"], "max_tokens": payload["new_tokens"],
-               "requantize": LLAMA_REQUANTIZE, "cache_prefix": True}
+               "requantize": LLAMA_REQUANTIZE, "cache_prefix": payload.get("cache_prefix", True)}
     backend = create_backend(base.model_copy(update={"options": options}))
     if payload.get("server"):
         backend.server_params = with_server_settings(backend.server_params, payload["server"])
