@@ -11,10 +11,10 @@ no other local process can use the model; in-process calls need no key.
 Determinism (measured with SmolLM2 on CPU): with ``temperature: 0`` and ``n_parallel: 1`` decoding is
 greedy and the same spec on the same machine gives identical text run after run. ``cache_prefix``
 computes the instructions every prompt shares once and restores their state before each request
-(summarizer/backends/llama_prefix.py): faster, and still independent of the article order, but the
-text can differ from a run without it (7 of 8 dev articles were the same), so it is opt-in. With several slots
-and several threads, outputs varied between runs (each step batches whichever requests are in
-flight). The thread count itself changes how sums are split, so outputs differ between
+(summarizer/backends/llama_prefix.py): faster, and still independent of the article order, but some
+articles' text differs from a run without it (dev-set ROUGE within noise, README "Performance"), so it
+is opt-in. With several slots and several threads, outputs varied between runs (each step batches
+whichever requests are in flight). The thread count itself changes how sums are split, so outputs differ between
 ``n_threads`` values: pin ``n_threads`` to compare runs across machines.
 """
 

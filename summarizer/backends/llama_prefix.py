@@ -7,7 +7,7 @@ one, so the part computed fresh starts at a position that depends on the article
 output with it. Here the instructions are computed once per bullet count, the slot's state is saved
 to a file, and before each request that state is restored into the request's slot: every article is
 computed from the same state at the same position, whatever came before. Measured with SmolLM2 Q8_0
-on 8 dev articles, one slot: 36.9 s against 41.4-45.3 s, the same text in either article order.
+over 16 dev articles, 8 slots: 117.1 s against 138.6 s (eval/scripts/llama_prefix_ab.py).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class PrefixStates:
         self._free: queue.Queue[int] = queue.Queue()
         for slot in range(n_slots):
             self._free.put(slot)
-        self._files: dict[str, str] = {}
+        self._files: dict[tuple[tuple[str, str], ...], str] = {}
         self._lock = threading.Lock()
 
     @contextmanager
@@ -69,12 +69,13 @@ class PrefixStates:
         messages = shared_messages(request.get("messages", []))
         if messages is None:
             return {**request, "cache_prompt": False}
-        prefix = self.prefix_text(messages)
+        # Keyed by the messages themselves: the template is rendered (an HTTP call) only for a new prefix.
+        key = tuple((message["role"], message["content"]) for message in messages)
         with self._lock:
-            filename = self._files.get(prefix)
+            filename = self._files.get(key)
             if filename is None:
-                filename = self._save(prefix, slot)
-                self._files[prefix] = filename
+                filename = self._save(self.prefix_text(messages), slot)
+                self._files[key] = filename
         reply = self._post(f"/slots/{slot}?action=restore", {"filename": filename})
         if "error" in reply:
             raise RuntimeError(f"llama.cpp could not restore the prompt prefix: {reply['error']}")

@@ -248,13 +248,9 @@ def sequential_split(total: dict[str, Any]) -> dict[str, float]:
     return split
 
 
-def first_words(text: str, n: int = AGREEMENT_WORDS) -> list[str]:
-    return text.split()[:n]
-
-
 def same_start(a: str, b: str) -> bool:
-    """Whether two outputs begin with the same words (fp32 and 8-bit weights diverge later)."""
-    return first_words(a) == first_words(b)
+    """Whether two outputs begin with the same AGREEMENT_WORDS words (fp32 and 8-bit weights diverge later)."""
+    return a.split()[:AGREEMENT_WORDS] == b.split()[:AGREEMENT_WORDS]
 
 
 def run_gguf(

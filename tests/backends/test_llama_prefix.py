@@ -60,6 +60,7 @@ def test_each_prefix_is_computed_once_and_restored_before_every_request():
     saves = [name for name, _ in server.calls if "action=save" in name]
     restores = [(name, body) for name, body in server.calls if "action=restore" in name]
     assert len(saves) == 1 and len(restores) == 3
+    assert [name for name, _ in server.calls].count("/apply-template") == 1
     assert {body["filename"] for _, body in restores} == {"prefix-0.bin"}
     for request, out in zip(requests, sent):
         assert out["cache_prompt"] is True and out["id_slot"] in (0, 1)
