@@ -37,7 +37,7 @@ from summarizer.articles import Article
 from summarizer.backends.base import run_concurrently
 from summarizer.backends.gguf_base import OVERHEAD_BULLETS, GgufBackend, GgufOptions
 from summarizer.backends.llama_prefix import PrefixStates
-from summarizer.backends.llama_server import LlamaServerProcess, find_binary
+from summarizer.backends.llama_server import LlamaServerProcess, describe_binary, find_binary, unusable_reason
 from summarizer.hub import ModelUnavailableError
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
@@ -188,12 +188,11 @@ class LlamaCppBackend(GgufBackend):
     def offline_status(self) -> tuple[bool, str]:
         if self.options.runtime != "llama-server":
             return super().offline_status()
-        try:
-            binary = find_binary(self.options.server_binary)
-        except ModelUnavailableError as error:
-            return False, str(error)
+        problem = unusable_reason(self.options.server_binary)
+        if problem:
+            return False, problem
         ok, where = self.model_status()
-        return ok, f"{where}, {binary}" if ok else where
+        return ok, f"{where}, {describe_binary(find_binary(self.options.server_binary))}" if ok else where
 
     @property
     def server(self) -> Any:

@@ -48,7 +48,8 @@ VARIANTS = ("transformers", "transformers-batched", "llama.cpp", "llama-server",
             "ik_llama.cpp")
 # Our llama-cpp backend's variants: its runtime, whether the parallel slots are used, and the weights'
 # re-encoding. llama-server runs the shipped Q4_1: its AVX-512 build has kernels for it, and over 8 dev
-# articles one at a time it was 1.1x faster than with Q8_0 (decoding 14.7 against 17.6 ms per token).
+# articles one at a time (this module's llama_cpp_worker, two fresh runs of each) it was 1.1x faster than
+# with Q8_0, decoding at 14.7 against 17.6 ms per token.
 LLAMA_VARIANTS = {"llama.cpp": ("xllamacpp", False, LLAMA_REQUANTIZE),
                   "llama-server": ("llama-server", False, None),
                   "llama-server-parallel": ("llama-server", True, None)}

