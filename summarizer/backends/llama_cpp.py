@@ -37,7 +37,7 @@ from summarizer.articles import Article
 from summarizer.backends.base import run_concurrently
 from summarizer.backends.gguf_base import OVERHEAD_BULLETS, GgufBackend, GgufOptions
 from summarizer.backends.llama_prefix import PrefixStates
-from summarizer.backends.llama_server import LlamaServerProcess, describe_binary, find_binary, unusable_reason
+from summarizer.backends.llama_server import LlamaServerProcess, describe_binary, find_binary, incompatible_reason
 from summarizer.hub import ModelUnavailableError
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
@@ -104,10 +104,9 @@ class LlamaCppBackend(GgufBackend):
         if self.options.cache_prefix:
             self._state_dir = tempfile.TemporaryDirectory(prefix="summarizer-llama-states-")
         if self.options.runtime == "llama-server":
-            self._server = LlamaServerProcess(
-                find_binary(self.options.server_binary), path, self.server_args(), self._api_key,
-                env={"OMP_WAIT_POLICY": self.options.omp_wait_policy.upper()} if self.options.omp_wait_policy else None,
-            )
+            # OMP_WAIT_POLICY, set above, reaches the child through the inherited environment.
+            self._server = LlamaServerProcess(find_binary(self.options.server_binary), path, self.server_args(),
+                                              self._api_key)
         else:
             self._server = self.start_xllamacpp(path)
         self._prompt_overhead = None
@@ -188,11 +187,15 @@ class LlamaCppBackend(GgufBackend):
     def offline_status(self) -> tuple[bool, str]:
         if self.options.runtime != "llama-server":
             return super().offline_status()
-        problem = unusable_reason(self.options.server_binary)
+        try:
+            binary = find_binary(self.options.server_binary)
+        except ModelUnavailableError as error:
+            return False, str(error)
+        problem = incompatible_reason(binary)
         if problem:
             return False, problem
         ok, where = self.model_status()
-        return ok, f"{where}, {describe_binary(find_binary(self.options.server_binary))}" if ok else where
+        return ok, f"{where}, {describe_binary(binary)}" if ok else where
 
     @property
     def server(self) -> Any:

@@ -131,11 +131,14 @@ def unusable_reason(configured: str | None = None) -> str | None:
         binary = find_binary(configured)
     except ModelUnavailableError as error:
         return str(error)
+    return incompatible_reason(binary)
+
+
+def incompatible_reason(binary: Path) -> str | None:
+    """Why ``binary`` cannot run on this CPU (compiled-in features it lacks); None if it can, or if unknown."""
     missing = missing_cpu_features(compiled_features(binary))
-    return incompatible_message(binary, missing) if missing else None
-
-
-def incompatible_message(binary: Path, missing: list[str]) -> str:
+    if not missing:
+        return None
     return (f"{binary} was compiled for CPU features this CPU lacks ({', '.join(missing)}): it would die of an "
             "illegal instruction; use a llama-server built for this machine (server_binary) or runtime: xllamacpp")
 
@@ -149,21 +152,21 @@ def free_port() -> int:
 class LlamaServerProcess:
     """One llama-server child process serving one model on 127.0.0.1."""
 
-    def __init__(self, binary: Path, model: Path, args: list[str], api_key: str,
-                 env: dict[str, str] | None = None, startup_timeout_s: float = 120.0,
+    def __init__(self, binary: Path, model: Path, args: list[str], api_key: str, startup_timeout_s: float = 120.0,
                  request_timeout_s: float = 600.0):
         self.binary, self.model, self._api_key = binary, model, api_key
         self.request_timeout_s = request_timeout_s
-        missing = missing_cpu_features(compiled_features(binary))
-        if missing:
-            raise ModelUnavailableError(incompatible_message(binary, missing))
+        problem = incompatible_reason(binary)
+        if problem:
+            raise ModelUnavailableError(problem)
         self._log = tempfile.NamedTemporaryFile(prefix="summarizer-llama-server-", suffix=".log", delete=False)
         self.port = free_port()
         command = [str(binary), "-m", str(model), *args, "--host", "127.0.0.1", "--port", str(self.port),
                    "--api-key", api_key]
         try:
+            # The environment is inherited: OMP_WAIT_POLICY and the like reach the server as they are.
             self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log,
-                                             stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+                                             stderr=subprocess.STDOUT)
         except OSError as error:
             self._log.close()
             raise ModelUnavailableError(f"could not start {binary}: {error}") from error

@@ -54,6 +54,10 @@ LLAMA_VARIANTS = {"llama.cpp": ("xllamacpp", False, LLAMA_REQUANTIZE),
                   "llama-server": ("llama-server", False, None),
                   "llama-server-parallel": ("llama-server", True, None)}
 TRANSFORMERS_VARIANTS = ("transformers", "transformers-batched")
+# The engines compared with transformers one article at a time: result key -> (variant, report label).
+ONE_AT_A_TIME = {"llama_vs_transformers": ("llama.cpp", "llama.cpp (xllamacpp)"),
+                 "server_vs_transformers": ("llama-server", "llama-server"),
+                 "ik_vs_transformers": ("ik_llama.cpp", "ik_llama.cpp (llama.cpp fork)")}
 # Words compared between engines' outputs: greedy text from fp32 and Q4_1 arithmetic agrees at first,
 # then drifts; a short prefix shows they run the same model and prompt.
 AGREEMENT_WORDS = 5
@@ -333,9 +337,7 @@ def run_gguf(
     }
     if skipped:
         result["skipped"] = skipped
-    one_at_a_time = {"llama_vs_transformers": "llama.cpp", "server_vs_transformers": "llama-server",
-                     "ik_vs_transformers": "ik_llama.cpp"}
-    for key, variant in one_at_a_time.items():
+    for key, (variant, _) in ONE_AT_A_TIME.items():
         if variant in totals and "transformers" in totals:
             result[key] = speedup(totals[variant], totals["transformers"])
             result[f"{key}_rounds"] = round_speedups(per_round[variant], per_round["transformers"])

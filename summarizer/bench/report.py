@@ -8,14 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from summarizer.bench.gguf import AGREEMENT_WORDS
+from summarizer.bench.gguf import AGREEMENT_WORDS, ONE_AT_A_TIME
 from summarizer.bench.seq2seq import DISTILBART_CNN_6_6
 
 MB = 1_000_000
-
-# The GGUF engines compared with transformers one article at a time: result key -> label.
-ONE_AT_A_TIME = {"llama_vs_transformers": "llama.cpp (xllamacpp)", "server_vs_transformers": "llama-server",
-                 "ik_vs_transformers": "ik_llama.cpp (llama.cpp fork)"}
 MIB = 1024 * 1024
 # Acceptance thresholds from the performance issue.
 SEQ2SEQ_MIN_SPEEDUP = 3.0
@@ -48,7 +44,7 @@ def acceptance(results: dict[str, Any]) -> list[dict[str, Any]]:
         ))
     gguf = results.get("gguf")
     if gguf:
-        for key, label in ONE_AT_A_TIME.items():
+        for key, (_, label) in ONE_AT_A_TIME.items():
             if key in gguf:
                 rows.append(check(f"GGUF: {label} vs transformers, one article at a time",
                                   f">= {LLAMA_MIN_SPEEDUP:g}x", f"{gguf[key]:.2f}x", gguf[key] >= LLAMA_MIN_SPEEDUP))
@@ -233,7 +229,7 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
     lines += table(["variant", "articles/s", "gen tokens/s", "wall s", "CPU s", "peak RSS MB", "load avg per round"],
                    variant_rows(result["variants"], None))
     lines.append("")
-    for key, label in ONE_AT_A_TIME.items():
+    for key, (_, label) in ONE_AT_A_TIME.items():
         if key in result:
             lines.append(f"- {label} vs transformers, one article at a time: **{result[key]:.2f}x**; outputs start "
                          f"with the same {AGREEMENT_WORDS} words as transformers' for {result[key + '_same_start']}/"
