@@ -1,18 +1,55 @@
-"""llama.cpp one slot against 8 parallel slots only (the bench's GGUF section without transformers and
-ik_llama.cpp), over more ABBA rounds than `summarizer bench` runs, to see how much the ratio moves.
+"""How many llama-server parallel slots? The bench's GGUF pair (llama-server one article at a time against
+``llama-server-parallel``) for several slot counts, each in its own ABBA rounds over the same articles.
 
-    .venv/bin/python eval/scripts/llama_slots_rounds.py
+    .venv/bin/python eval/scripts/llama_slots_rounds.py --slots 8 12 16 --out eval/llama-slots-count.md
 """
 
 from __future__ import annotations
+
+import argparse
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
 
 from summarizer.bench.data import dev_set_path, load_dev_records
 from summarizer.bench.gguf import run_gguf
 from summarizer.bench.suite import default_work_dir
 
-result = run_gguf(load_dev_records(dev_set_path()), default_work_dir(), n_articles=16, new_tokens=128, slots=8,
-                  rounds=4, variants=("llama.cpp", "llama.cpp-parallel"))
-for variant, total in result["variants"].items():
-    print(variant, round(total["wall_seconds"], 1), round(total["items_per_second"], 3))
-print("parallel/sequential", round(result["parallel_vs_sequential"], 3), result["parallel_vs_sequential_rounds"])
-print("split", {key: round(value, 3) for key, value in result["sequential_split"].items()})
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slots", type=int, nargs="+", default=[8, 12, 16])
+    parser.add_argument("--articles", type=int, default=16)
+    parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    records = load_dev_records(dev_set_path())
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# llama-server: how many parallel slots", "",
+        f"`.venv/bin/python eval/scripts/llama_slots_rounds.py --slots {' '.join(map(str, args.slots))}"
+        + (f" --out {args.out}`" if args.out else "`")
+        + f", started {started} on {platform.machine()}, {args.articles} dev articles, exactly {args.tokens} new "
+        f"tokens each, SmolLM2-135M Q4_1, `cache_prefix: true`, {args.rounds} ABBA rounds per slot count "
+        "(summarizer.bench.gguf.run_gguf, the bench's own code).", "",
+        "| slots | one at a time wall s | slots wall s | speedup | per round | slots peak RSS MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for slots in args.slots:
+        result = run_gguf(records, default_work_dir(), n_articles=args.articles, new_tokens=args.tokens,
+                          slots=slots, rounds=args.rounds, variants=("llama-server", "llama-server-parallel"))
+        if "parallel_vs_sequential" not in result:
+            raise SystemExit(f"llama-server is not usable here: {result.get('skipped')}")
+        one, many = result["variants"]["llama-server"], result["variants"]["llama-server-parallel"]
+        rounds = ", ".join(f"{ratio:.2f}x" for ratio in result["parallel_vs_sequential_rounds"])
+        lines.append(f"| {slots} | {one['wall_seconds']:.1f} | {many['wall_seconds']:.1f} | "
+                     f"{result['parallel_vs_sequential']:.2f}x | {rounds} | {many['peak_rss_mib']:.0f} |")
+        print(lines[-1], flush=True)
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

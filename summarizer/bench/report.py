@@ -172,7 +172,8 @@ def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
         "transformers 4.x's SummarizationPipeline per input with its defaults (batch size 1, no padding or "
         "truncation, `torch.no_grad`, the model's generation config, `skip_special_tokens` decoding).",
         f"- Ours: `Backend.summarize_many` of hf-seq2seq, {batch_size_text(result)}, length-sorted "
-        "sub-batches, `torch.inference_mode`, torch's default threads (one per physical core).",
+        f"sub-batches, {encoder_groups_text(result)}`torch.inference_mode`, torch's default threads (one per "
+        "physical core).",
         "- GFLOP/s counts the useful work (no padding): encoder, cross-attention keys/values, every decoder step "
         "with its attention and the LM head; the same FLOPs for both sides.",
         "- Output length: 142 tokens (the default) is distilbart-cnn's `max_length`, the longest summary "
@@ -205,6 +206,14 @@ def stable_text(result: dict[str, Any]) -> str:
         return ""
     return "; the same text in every round: " + ", ".join(
         f"`{variant}` {count}/{result['articles']}" for variant, count in stable.items())
+
+
+def encoder_groups_text(result: dict[str, Any]) -> str:
+    size = result.get("encoder_batch_size")
+    if not size or size >= result.get("largest_batch", result["batch_size"]):
+        return ""
+    return (f"the encoder over length-sorted groups of {size} articles (each padded only to its own longest), "
+            "the decoder over the whole batch, ")
 
 
 def batch_size_text(result: dict[str, Any]) -> str:

@@ -256,6 +256,13 @@ def backend_options(model_dir: Path, new_tokens: int, batch_size: int, device: s
     }
 
 
+def encoder_batch_size() -> int | None:
+    """The backend's own encoder grouping, which the benchmark leaves at its default."""
+    from summarizer.backends.hf_seq2seq import Seq2SeqOptions
+
+    return Seq2SeqOptions.model_fields["encoder_batch_size"].default
+
+
 def input_lengths(model_dir: Path, texts: Sequence[str]) -> list[int]:
     from transformers import AutoTokenizer
 
@@ -318,6 +325,7 @@ def run_seq2seq(
         "new_tokens": new_tokens,
         "batch_size": batch_size,
         "largest_batch": min(batch_size, len(texts)),
+        "encoder_batch_size": encoder_batch_size(),
         "rounds": rounds,
         "device": per_round["hf-seq2seq"][0].get("device", device),
         "variants": totals,

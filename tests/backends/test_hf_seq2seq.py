@@ -104,6 +104,28 @@ def test_length_sorted_batches_keep_article_order(tiny_t5_dir):
     assert together == one_by_one
 
 
+@pytest.mark.parametrize(("model_fixture", "padding_side"),
+                         [("tiny_bart_dir", "right"), ("tiny_bart_dir", "left"), ("tiny_t5_dir", "right"),
+                          ("tiny_led_dir", "right")])
+def test_encoder_groups_give_the_whole_batch_text(model_fixture, padding_side, request):
+    model_dir = request.getfixturevalue(model_fixture)
+    articles = [Article(id=f"a{n}", text=article_text(1, offset=n)[: 40 + 90 * n]) for n in range(5)]
+    whole = create_backend(tiny_spec(model_dir, batch_size=5, encoder_batch_size=None, **GREEDY))
+    grouped = create_backend(tiny_spec(model_dir, batch_size=5, encoder_batch_size=2, **GREEDY))
+    for backend in (whole, grouped):
+        backend.ensure_loaded()
+        backend.tokenizer.padding_side = padding_side
+    widths: list[tuple[int, int]] = []
+    grouped.model.get_encoder().register_forward_hook(
+        lambda module, args, kwargs, output: widths.append(tuple(kwargs["input_ids"].shape)), with_kwargs=True
+    )
+
+    assert grouped.summarize_batch(articles, n_bullets=3) == whole.summarize_batch(articles, n_bullets=3)
+    # Three groups (2, 2, 1 articles), shortest first, each only as wide as its own longest input.
+    assert [rows for rows, _ in widths] == [2, 2, 1]
+    assert widths[0][1] < widths[1][1] < widths[2][1]
+
+
 def test_input_over_the_limit_is_truncated_with_a_warning(tiny_bart_dir, caplog):
     backend = create_backend(tiny_spec(tiny_bart_dir, **GREEDY))
     article = Article(id="too-long", text=article_text(6))

@@ -228,6 +228,15 @@ def test_a_batch_larger_than_the_articles_is_reported_as_what_ran():
         "batch size 32 asked, 16 ran")
 
 
+def test_encoder_groups_are_reported_only_where_they_split_the_batch():
+    from summarizer.bench.report import encoder_groups_text
+
+    assert "groups of 8 articles" in encoder_groups_text({"batch_size": 32, "largest_batch": 32,
+                                                          "encoder_batch_size": 8})
+    assert encoder_groups_text({"batch_size": 32, "largest_batch": 4, "encoder_batch_size": 8}) == ""
+    assert encoder_groups_text({"batch_size": 32, "encoder_batch_size": None}) == ""
+
+
 def test_server_timings_are_summed_over_requests():
     from summarizer.bench.gguf import server_split
 
