@@ -175,6 +175,10 @@ class LlamaServerProcess:
         self._wait_until_healthy(startup_timeout_s)
 
     @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    @property
     def listening_address(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 

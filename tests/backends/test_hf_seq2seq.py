@@ -126,6 +126,14 @@ def test_encoder_groups_give_the_whole_batch_text(model_fixture, padding_side, r
     assert widths[0][1] < widths[1][1] < widths[2][1]
 
 
+def test_encoder_groups_work_with_beam_search(tiny_bart_dir):
+    articles = [Article(id=f"a{n}", text=article_text(1, offset=n)[: 40 + 90 * n]) for n in range(3)]
+    beams = {"num_beams": 3, "max_new_tokens": 8, "batch_size": 3}
+    whole = create_backend(tiny_spec(tiny_bart_dir, encoder_batch_size=None, **beams))
+    grouped = create_backend(tiny_spec(tiny_bart_dir, encoder_batch_size=1, **beams))
+    assert grouped.summarize_batch(articles, n_bullets=3) == whole.summarize_batch(articles, n_bullets=3)
+
+
 def test_input_over_the_limit_is_truncated_with_a_warning(tiny_bart_dir, caplog):
     backend = create_backend(tiny_spec(tiny_bart_dir, **GREEDY))
     article = Article(id="too-long", text=article_text(6))

@@ -229,6 +229,23 @@ def test_requantized_weights_are_cached_and_stay_close_to_the_shipped_ones(gguf_
     assert (error <= np.abs(old).max(axis=1, keepdims=True) / 127).all()
 
 
+def test_a_reinstalled_source_reuses_its_conversion_and_changed_weights_do_not(tmp_path, monkeypatch):
+    import os
+
+    from summarizer.gguf_convert import converted_path
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first, reinstalled, changed = (tmp_path / name / "model.gguf" for name in ("a", "b", "c"))
+    for path, content in ((first, b"weights"), (reinstalled, b"weights"), (changed, b"Weights")):
+        path.parent.mkdir()
+        path.write_bytes(content)
+    os.utime(reinstalled, (1_000_000, 1_000_000))
+    assert converted_path(first, "Q8_0") == converted_path(reinstalled, "Q8_0")
+    assert converted_path(changed, "Q8_0") != converted_path(first, "Q8_0")
+    assert converted_path(first, "Q8_0").name.startswith("model.") and converted_path(first, "F16") != (
+        converted_path(first, "Q8_0"))
+
+
 def test_unknown_requantize_target_is_rejected(tmp_path):
     from summarizer.gguf_convert import convert
 

@@ -1,0 +1,112 @@
+"""Where llama-server's decoding time goes, one sequence against several decoded together.
+
+For each slot count it starts the llama-server that `runtime: llama-server` runs (SmolLM2-135M Q4_1),
+computes that many dev-article prompts (cached in their slots), then decodes ``--tokens`` tokens for each,
+all slots at once, under ``perf record`` (Debian: ``apt-get install linux-perf``). It prints the decode time
+per step and per token, and the share of samples in the CPU flash-attention kernel (its own function, the
+f16 dot products it calls per cached position and libm's ``expf`` it calls per position) against the rest.
+
+    .venv/bin/python eval/scripts/llama_server_decode_profile.py --slots 1 8 16 \
+        --out eval/llama-server-decode-profile.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+from summarizer.backends.llama_server import LlamaServerProcess, find_binary
+from summarizer.bench.data import dev_set_path, load_dev_records
+from summarizer.bench.machine import describe_machine
+from summarizer.gguf_models import packaged_gguf
+
+CONTEXT_PER_SLOT = 4096
+# Symbols of the CPU flash-attention path: the kernel, its per-position K dot products and exponentials.
+ATTENTION_SYMBOLS = ("ggml_compute_forward_flash_attn_ext", "ggml_vec_dot_f16", "__expf_fma", "expf")
+
+
+def symbol_shares(perf_data: Path) -> dict[str, float]:
+    report = subprocess.run(["perf", "report", "-i", str(perf_data), "--no-children", "--sort", "symbol",
+                             "--stdio", "-g", "none"], capture_output=True, text=True, check=True).stdout
+    shares: dict[str, float] = {}
+    for line in report.splitlines():
+        match = re.match(r"\s*([\d.]+)%\s+\[[.k]\]\s+(\S+)", line)
+        if match:
+            shares[match.group(2)] = shares.get(match.group(2), 0.0) + float(match.group(1))
+    return shares
+
+
+def profile(slots: int, prompts: list[str], tokens: int, work: Path) -> dict[str, float]:
+    args = ["-c", str(CONTEXT_PER_SLOT * slots), "-np", str(slots), "-t", str(os.cpu_count() or 1), "--no-webui"]
+    server = LlamaServerProcess(find_binary(), packaged_gguf(), args, api_key="profile")
+    try:
+        def complete(prompt: str, n_predict: int) -> dict:
+            return server.handle_completions({"prompt": prompt, "n_predict": n_predict, "ignore_eos": True,
+                                              "temperature": 0, "cache_prompt": True})["timings"]
+
+        with ThreadPoolExecutor(slots) as pool:
+            list(pool.map(lambda prompt: complete(prompt, 1), prompts))  # prompts now sit in their slots
+            perf_data = work / f"perf-{slots}.data"
+            recorder = subprocess.Popen(["perf", "record", "-F", "1000", "-g", "-p", str(server.pid),
+                                         "-o", str(perf_data)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+            try:
+                timings = list(pool.map(lambda prompt: complete(prompt, tokens), prompts))
+            finally:
+                recorder.send_signal(signal.SIGINT)
+                recorder.wait()
+    finally:
+        server.close()
+    shares = symbol_shares(perf_data)
+    step_ms = sum(t["predicted_per_token_ms"] for t in timings) / len(timings)
+    return {"step_ms": step_ms, "token_ms": step_ms / slots,
+            "attention": sum(shares.get(name, 0.0) for name in ATTENTION_SYMBOLS)}
+
+
+def describe() -> str:
+    machine = describe_machine()
+    return f"{machine.cpu_model}, {machine.physical_cores} physical cores / {machine.logical_cpus} logical CPUs"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slots", type=int, nargs="+", default=[1, 8, 16])
+    parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    records = load_dev_records(dev_set_path(), max(args.slots))
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# llama-server decoding: where the time goes", "",
+        f"`.venv/bin/python eval/scripts/llama_server_decode_profile.py --slots {' '.join(map(str, args.slots))}"
+        + (f" --out {args.out}`" if args.out else "`")
+        + f", started {started}: {describe()}, SmolLM2-135M Q4_1, the first dev articles as raw prompts "
+        f"(about {sum(len(r.article) for r in records) // len(records)} characters), {args.tokens} tokens each "
+        "decoded after the prompts were computed, all slots at once, sampled by `perf record`.", "",
+        "| slots | ms per decode step | ms per generated token | speedup per token vs 1 slot | "
+        "flash attention (kernel, f16 dots, expf) share of samples |",
+        "|---|---|---|---|---|",
+    ]
+    single = None
+    with tempfile.TemporaryDirectory() as work:
+        for slots in args.slots:
+            result = profile(slots, [r.article for r in records[:slots]], args.tokens, Path(work))
+            single = single or (result["token_ms"] if slots == 1 else None)
+            gain = f"{single / result['token_ms']:.2f}x" if single else "-"
+            lines.append(f"| {slots} | {result['step_ms']:.1f} | {result['token_ms']:.2f} | {gain} | "
+                         f"{result['attention']:.0f}% |")
+            print(lines[-1], flush=True)
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
