@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
+from script_report import command, save
+
 from summarizer.backends.llama_server import LlamaServerProcess, find_binary
 from summarizer.bench.data import dev_set_path, load_dev_records
 from summarizer.bench.machine import describe_machine
@@ -85,8 +87,7 @@ def main() -> None:
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# llama-server decoding: where the time goes", "",
-        f"`.venv/bin/python eval/scripts/llama_server_decode_profile.py --slots {' '.join(map(str, args.slots))}"
-        + (f" --out {args.out}`" if args.out else "`")
+        command("llama_server_decode_profile.py", "--slots " + ' '.join(map(str, args.slots)), args.out)
         + f", started {started}: {describe()}, SmolLM2-135M Q4_1, the first dev articles as raw prompts "
         f"(about {sum(len(r.article) for r in records) // len(records)} characters), {args.tokens} tokens each "
         "decoded after the prompts were computed, all slots at once, sampled by `perf record`.", "",
@@ -103,9 +104,7 @@ def main() -> None:
             lines.append(f"| {slots} | {result['step_ms']:.1f} | {result['token_ms']:.2f} | {gain} | "
                          f"{result['attention']:.0f}% |")
             print(lines[-1], flush=True)
-    text = "\n".join(lines) + "\n"
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    save(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from script_report import command, save
+
 from summarizer.articles import Article
 from summarizer.backends.registry import create_backend
 from summarizer.bench.data import dev_set_path, load_dev_records
@@ -68,8 +70,7 @@ def main() -> None:
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# llama-server settings, one article at a time", "",
-        f"`python eval/scripts/llama_server_settings.py --articles {args.articles}"
-        + (f" --out {args.out}`" if args.out else "`")
+        command("llama_server_settings.py", f"--articles {args.articles}", args.out, python="python")
         + f", started {started} on {platform.processor() or platform.machine()}, {args.articles} dev articles, "
         f"exactly {args.tokens} new tokens each, SmolLM2-135M Q4_1, `cache_prefix: true`.", "",
         "| setting | flags | wall s | prompt tokens/s | decode ms/token |", "|---|---|---|---|---|",
@@ -79,9 +80,7 @@ def main() -> None:
         lines.append(f"| {name} | `{' '.join(flags) or '-'}` | {result['wall_seconds']:.1f} | "
                      f"{result['prompt_tokens_per_second']:.0f} | {result['decode_ms_per_token']:.1f} |")
         print(lines[-1], flush=True)
-    text = "\n".join(lines) + "\n"
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    save(lines, args.out)
 
 
 if __name__ == "__main__":

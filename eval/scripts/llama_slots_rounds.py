@@ -11,6 +11,8 @@ import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
+from script_report import command, save
+
 from summarizer.bench.data import dev_set_path, load_dev_records
 from summarizer.bench.gguf import run_gguf
 from summarizer.bench.suite import default_work_dir
@@ -28,8 +30,7 @@ def main() -> None:
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# llama-server: how many parallel slots", "",
-        f"`.venv/bin/python eval/scripts/llama_slots_rounds.py --slots {' '.join(map(str, args.slots))}"
-        + (f" --out {args.out}`" if args.out else "`")
+        command("llama_slots_rounds.py", "--slots " + ' '.join(map(str, args.slots)), args.out)
         + f", started {started} on {platform.machine()}, {args.articles} dev articles, exactly {args.tokens} new "
         f"tokens each, SmolLM2-135M Q4_1, `cache_prefix: true`, {args.rounds} ABBA rounds per slot count "
         "(summarizer.bench.gguf.run_gguf, the bench's own code).", "",
@@ -46,9 +47,7 @@ def main() -> None:
         lines.append(f"| {slots} | {one['wall_seconds']:.1f} | {many['wall_seconds']:.1f} | "
                      f"{result['parallel_vs_sequential']:.2f}x | {rounds} | {many['peak_rss_mib']:.0f} |")
         print(lines[-1], flush=True)
-    text = "\n".join(lines) + "\n"
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    save(lines, args.out)
 
 
 if __name__ == "__main__":
