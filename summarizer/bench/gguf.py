@@ -302,24 +302,23 @@ def run_gguf(
     variants = [variant for variant in variants if variant not in skipped]
     model_dir = dequantized_model_dir(work_dir) if any(v in TRANSFORMERS_VARIANTS for v in variants) else None
 
-    def run(variant: str, indices: list[int]) -> dict[str, Any]:
-        chosen = [texts[i] for i in indices]
+    def run(variant: str) -> dict[str, Any]:
         if variant.startswith("transformers"):
             batch = TRANSFORMERS_BATCH if variant == "transformers-batched" else 1
-            payload = {"model_dir": str(model_dir), "new_tokens": new_tokens, "batch_size": batch, "texts": chosen}
+            payload = {"model_dir": str(model_dir), "new_tokens": new_tokens, "batch_size": batch, "texts": texts}
             result = run_child("summarizer.bench.gguf:transformers_worker", payload)
         elif variant == "ik_llama.cpp":
-            payload = {"new_tokens": new_tokens, "texts": chosen}
+            payload = {"new_tokens": new_tokens, "texts": texts}
             result = run_child("summarizer.bench.gguf:ik_llama_cpp_worker", payload)
         else:
             runtime, parallel, requantize = LLAMA_VARIANTS[variant]
             payload = {"new_tokens": new_tokens, "n_parallel": slots if parallel else 1, "runtime": runtime,
-                       "requantize": requantize, "texts": chosen}
+                       "requantize": requantize, "texts": texts}
             result = run_child("summarizer.bench.gguf:llama_cpp_worker", payload)
         log.info("gguf %s: %d articles in %.1f s", variant, result["items"], result["wall_seconds"])
         return result
 
-    per_round = interleave(list(variants), len(texts), rounds, run)
+    per_round = interleave(list(variants), rounds, run)
     totals = {variant: combine(measurements) for variant, measurements in per_round.items()}
     outputs = {variant: texts_by_round(per_round[variant]) for variant in variants}
     result: dict[str, Any] = {

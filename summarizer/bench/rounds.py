@@ -18,15 +18,14 @@ from typing import Any
 
 
 def interleave(
-    variants: Sequence[str], n_items: int, rounds: int, run: Callable[[str, list[int]], dict[str, Any]]
+    variants: Sequence[str], rounds: int, run: Callable[[str], dict[str, Any]]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Run ``run(variant, indices)`` over all ``n_items`` indices for every round and variant, in ABBA order."""
+    """``run(variant)`` (one pass over all of the section's inputs) for every round and variant, in ABBA order."""
     results: dict[str, list[dict[str, Any]]] = {variant: [] for variant in variants}
-    indices = list(range(n_items))
     for number in range(max(1, rounds)):
         order = list(variants) if number % 2 == 0 else list(reversed(variants))
         for variant in order:
-            measurement = run(variant, indices)
+            measurement = run(variant)
             measurement["load_average"] = round(os.getloadavg()[0], 2)
             results[variant].append(measurement)
     return results

@@ -299,21 +299,21 @@ def run_seq2seq(
     texts = [record.article for record in chosen]
     options = backend_options(model_dir, new_tokens, batch_size, device)
 
-    def run(variant: str, indices: list[int]) -> dict[str, Any]:
-        payload = {"model_dir": str(model_dir), "new_tokens": new_tokens, "device": device,
-                   "texts": [texts[i] for i in indices], "options": options}
+    def run(variant: str) -> dict[str, Any]:
+        payload = {"model_dir": str(model_dir), "new_tokens": new_tokens, "device": device, "texts": texts,
+                   "options": options}
         worker = "pipeline_worker" if variant == "pipeline" else "backend_worker"
         result = run_child(f"summarizer.bench.seq2seq:{worker}", payload)
-        result["indices"] = indices
         log.info("seq2seq %s: %d articles in %.1f s", variant, result["items"], result["wall_seconds"])
         return result
 
-    per_round = interleave(VARIANTS, len(texts), rounds, run)
+    per_round = interleave(VARIANTS, rounds, run)
     lengths = input_lengths(model_dir, texts)
+    flops = bart_flops(architecture, lengths, new_tokens)
     totals = {}
     for variant, measurements in per_round.items():
         for measurement in measurements:
-            measurement["flops"] = bart_flops(architecture, [lengths[i] for i in measurement["indices"]], new_tokens)
+            measurement["flops"] = flops
         totals[variant] = combine(measurements)
     outputs = {variant: texts_by_round(per_round[variant]) for variant in VARIANTS}
     return {
