@@ -49,7 +49,7 @@ def converted_path(source: Path, target: str) -> Path:
 
 @lru_cache(maxsize=16)
 def content_digest(path: Path, size: int, mtime_ns: int) -> str:
-    """BLAKE2b of the file (about 0.1 s for SmolLM2's 98 MB), once per process for each version of it."""
+    """BLAKE2b of the file (a fraction of a second for SmolLM2's 98 MB), once per process for each version of it."""
     digest = hashlib.blake2b(digest_size=8)
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):

@@ -34,8 +34,9 @@ class Seq2SeqOptions(TransformersOptions):
     # A token the model writes for a line break (PEGASUS: "<n>"), turned back into one.
     newline_token: str | None = None
     # The encoder reads a batch in length-sorted groups of this many articles, each group padded only to
-    # its own longest; the decoder then runs on the whole batch. On a 2-core Xeon the BART encoder took
-    # 14.4 s for 32 articles in groups of 8 against 19.8 s padded to the longest (167-714 tokens).
+    # its own longest; the decoder then runs on the whole batch. Padding to the longest of 32 articles
+    # (167-714 tokens) made a BART encoder take 1.45x as long as groups of 8 on a 2-core Xeon
+    # (eval/seq2seq-encoder-groups.md; groups of 4 and 16 were within the noise of 8).
     encoder_batch_size: int | None = Field(
         8, ge=1, description="articles encoded together (None = the whole batch at once)"
     )

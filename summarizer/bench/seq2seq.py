@@ -238,6 +238,7 @@ def backend_worker(payload: dict[str, Any]) -> dict[str, Any]:
         "generated_tokens": len(texts) * payload["new_tokens"],
         "texts": texts,
         "device": backend.device,
+        "encoder_batch_size": backend.options.encoder_batch_size,
         "paths": sorted({output.path for output in outputs}),
         **times,
     }
@@ -254,13 +255,6 @@ def backend_options(model_dir: Path, new_tokens: int, batch_size: int, device: s
         "batch_size": batch_size,
         "device": device,
     }
-
-
-def encoder_batch_size() -> int | None:
-    """The backend's own encoder grouping, which the benchmark leaves at its default."""
-    from summarizer.backends.hf_seq2seq import Seq2SeqOptions
-
-    return Seq2SeqOptions.model_fields["encoder_batch_size"].default
 
 
 def input_lengths(model_dir: Path, texts: Sequence[str]) -> list[int]:
@@ -325,7 +319,7 @@ def run_seq2seq(
         "new_tokens": new_tokens,
         "batch_size": batch_size,
         "largest_batch": min(batch_size, len(texts)),
-        "encoder_batch_size": encoder_batch_size(),
+        "encoder_batch_size": per_round["hf-seq2seq"][0].get("encoder_batch_size"),
         "rounds": rounds,
         "device": per_round["hf-seq2seq"][0].get("device", device),
         "variants": totals,
