@@ -14,7 +14,7 @@ from pathlib import Path
 from script_report import command, save
 
 from summarizer.bench.data import dev_set_path, load_dev_records
-from summarizer.bench.gguf import run_gguf
+from summarizer.bench.gguf import LLAMA_VARIANTS, run_gguf
 from summarizer.bench.suite import default_work_dir
 
 
@@ -27,12 +27,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     records = load_dev_records(dev_set_path())
+    weights = LLAMA_VARIANTS["llama-server"][2] or "Q4_1 as shipped"
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# llama-server: how many parallel slots", "",
         command("llama_slots_rounds.py", "--slots " + ' '.join(map(str, args.slots)), args.out)
         + f", started {started} on {platform.machine()}, {args.articles} dev articles, exactly {args.tokens} new "
-        f"tokens each, SmolLM2-135M Q4_1, `cache_prefix: true`, {args.rounds} ABBA rounds per slot count "
+        f"tokens each, SmolLM2-135M {weights}, `cache_prefix: true`, {args.rounds} ABBA rounds per slot count "
         "(summarizer.bench.gguf.run_gguf, the bench's own code).", "",
         "| slots | one at a time wall s | slots wall s | speedup | per round | slots peak RSS MB |",
         "|---|---|---|---|---|---|",
