@@ -75,6 +75,15 @@ class LlamaCppOptions(GgufOptions):
     )
 
 
+# llama-server's OpenMP workers wait at ~300 barriers per decoded token. It runs its graphs on another
+# thread than the one that loaded the model, so libgomp counts more threads than CPUs and, by default,
+# spins only 100 times before sleeping in the kernel: on a 2-core Xeon that was ~290 sleeps and wake-ups
+# per token. Active waiting bounded to libgomp's default spin count (about 3 ms) decoded 1.17x faster one
+# slot at a time and 1.10x with 8 slots (eval/llama-server-spin.md). Active waiting without a bound made
+# the load's idle worker spin against the two that compute: 2.3x slower.
+SERVER_SPIN_ENV = {"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": "300000"}
+
+
 class LlamaCppBackend(GgufBackend):
     backend_id = "llama-cpp"
     Options = LlamaCppOptions
@@ -98,15 +107,14 @@ class LlamaCppBackend(GgufBackend):
         # machine; on a machine shared with other busy processes, spinning starves the worker they
         # wait for (5x slower measured), and `passive` is the cure. libgomp reads the variable once,
         # when it is loaded, so this only takes effect if xllamacpp loads it first.
-        if self.options.omp_wait_policy:
+        if self.options.omp_wait_policy and self.options.runtime == "xllamacpp":
             os.environ["OMP_WAIT_POLICY"] = self.options.omp_wait_policy.upper()
         self._api_key = secrets.token_hex(16)
         if self.options.cache_prefix:
             self._state_dir = tempfile.TemporaryDirectory(prefix="summarizer-llama-states-")
         if self.options.runtime == "llama-server":
-            # OMP_WAIT_POLICY, set above, reaches the child through the inherited environment.
             self._server = LlamaServerProcess(find_binary(self.options.server_binary), path, self.server_args(),
-                                              self._api_key)
+                                              self._api_key, env=self.server_env())
         else:
             self._server = self.start_xllamacpp(path)
         self._prompt_overhead = None
@@ -122,6 +130,16 @@ class LlamaCppBackend(GgufBackend):
             return xllamacpp.Server(self.server_params(xllamacpp, path))
         except RuntimeError as error:
             raise ModelUnavailableError(f"llama.cpp could not load {path}: {error} (is it a GGUF file?)") from error
+
+    def server_env(self) -> dict[str, str]:
+        """OpenMP settings for the llama-server child, over the inherited environment: bounded spinning
+        (SERVER_SPIN_ENV) unless the spec says ``passive`` or the environment already sets libgomp's
+        waiting itself."""
+        if self.options.omp_wait_policy == "passive":
+            return {"OMP_WAIT_POLICY": "PASSIVE"}
+        if self.options.omp_wait_policy is None and {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
+            return {}
+        return dict(SERVER_SPIN_ENV)
 
     def server_args(self) -> list[str]:
         """llama-server's command line (without model, host, port and key) for the same settings as

@@ -31,6 +31,7 @@ import time
 import urllib.error
 import urllib.request
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +160,7 @@ class LlamaServerProcess:
     """One llama-server child process serving one model on 127.0.0.1."""
 
     def __init__(self, binary: Path, model: Path, args: list[str], api_key: str, startup_timeout_s: float = 120.0,
-                 request_timeout_s: float = 600.0):
+                 request_timeout_s: float = 600.0, env: Mapping[str, str] | None = None):
         self.binary, self.model, self._api_key = binary, model, api_key
         self.request_timeout_s = request_timeout_s
         problem = incompatible_reason(binary)
@@ -173,9 +174,9 @@ class LlamaServerProcess:
             self._log.seek(0)
             self._log.truncate()
             try:
-                # The environment is inherited: OMP_WAIT_POLICY and the like reach the server as they are.
+                # The environment is inherited, with ``env`` (e.g. OpenMP settings) over it.
                 self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log,
-                                                 stderr=subprocess.STDOUT)
+                                                 stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
             except OSError as error:
                 self._log.close()
                 Path(self._log.name).unlink(missing_ok=True)

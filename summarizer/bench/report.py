@@ -288,7 +288,9 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         "less on them (eval/llama-server-weights.md).",
         "- All three run with `cache_prefix: true`: the instructions every prompt shares computed once and their "
         "saved state restored into the slot before each article (summarizer/backends/llama_prefix.py), as "
-        "ik_llama.cpp does; OpenMP workers spinning (llama.cpp's default). The spec's defaults stay xllamacpp, "
+        "ik_llama.cpp does. xllamacpp's OpenMP workers wait as libgomp does by default; llama-server's spin a "
+        "bounded while before they sleep (summarizer.backends.llama_cpp.SERVER_SPIN_ENV, "
+        "eval/llama-server-spin.md). The spec's defaults stay xllamacpp, "
         "Q4_1, without the saved prefix: the leaderboard rows were made so, and the prefix state and another "
         "build's arithmetic change the text of some articles.",
         "- `ik_llama.cpp` is our ik-llama-cpp backend (spec `smollm2-135m-ik`: the same Q8_0 file, weights repacked "

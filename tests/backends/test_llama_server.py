@@ -30,12 +30,14 @@ from summarizer.hub import ModelUnavailableError
 from summarizer.specs import ModelSpec
 
 FAKE_SERVER = """
-import json, sys
+import json, os, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 argv = sys.argv[1:]
 Path(__file__).with_suffix(".argv").write_text(json.dumps(argv))
+openmp = {name: os.environ.get(name) for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+Path(__file__).with_suffix(".env").write_text(json.dumps(openmp))
 port, key = int(argv[argv.index("--port") + 1]), argv[argv.index("--api-key") + 1]
 
 class Handler(BaseHTTPRequestHandler):
@@ -219,6 +221,32 @@ def test_the_backend_runs_llama_server_with_the_specs_settings(fake_binary, mode
     assert (value("-c"), value("-np"), value("-t"), value("-n")) == ("1024", "2", "1", "40")
     assert "--slot-save-path" in argv and value("--flash-attn") == "on"
     assert backend.server is None
+
+
+def openmp_seen_by_the_server(fake_binary: Path, model_file: Path, **options: object) -> dict:
+    spec = ModelSpec(name="fake", backend="llama-cpp", source="test", options={
+        "model_path": str(model_file), "runtime": "llama-server", "server_binary": str(fake_binary), **options})
+    backend = create_backend(spec)
+    try:
+        backend.ensure_loaded()
+        return json.loads(fake_binary.with_suffix(".env").read_text())
+    finally:
+        backend.close()
+
+
+def test_the_servers_openmp_workers_spin_a_bounded_while_unless_told_otherwise(fake_binary, model_file,
+                                                                              monkeypatch):
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+    assert openmp_seen_by_the_server(fake_binary, model_file) == {"OMP_WAIT_POLICY": "ACTIVE",
+                                                                  "GOMP_SPINCOUNT": "300000"}
+    assert openmp_seen_by_the_server(fake_binary, model_file, omp_wait_policy="passive") == {
+        "OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": None}
+    # The spec's setting stays in the child: this process's environment is not changed for it.
+    assert "OMP_WAIT_POLICY" not in os.environ
+    # Whoever set libgomp's waiting in the environment gets it as they set it.
+    monkeypatch.setenv("GOMP_SPINCOUNT", "1000")
+    assert openmp_seen_by_the_server(fake_binary, model_file) == {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "1000"}
 
 
 def test_a_missing_server_makes_the_model_unavailable_offline(model_file, tmp_path, monkeypatch):

@@ -1,0 +1,82 @@
+"""How llama-server's OpenMP workers wait: libgomp's defaults against the bounded spinning that our
+llama-server runtime sets (summarizer.backends.llama_cpp.SERVER_SPIN_ENV), one slot and 8 slots, in ABBA
+rounds over the same articles, on the bench's Q8_0 weights.
+
+libgomp's defaults are had by setting ``GOMP_SPINCOUNT=300000`` in the environment: that is libgomp's
+default spin count, it leaves the count used when more threads than CPUs are managed at its default (100),
+and any such variable in the environment makes the backend pass it on untouched.
+
+    .venv/bin/python eval/scripts/llama_server_spin.py --out eval/llama-server-spin.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+from script_report import command, save
+
+from summarizer.backends.llama_cpp import SERVER_SPIN_ENV
+from summarizer.bench.child import run_child
+from summarizer.bench.data import dev_set_path, load_dev_records
+from summarizer.bench.gguf import LLAMA_REQUANTIZE
+from summarizer.bench.rounds import combine, interleave, speedup
+
+# variant -> the environment the server child inherits for it
+WAITING = {"libgomp defaults": {"GOMP_SPINCOUNT": "300000"}, "bounded spin": {}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=16)
+    parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--slots", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    texts = [record.article for record in load_dev_records(dev_set_path())[: args.articles]]
+    variants = [f"{waiting}, {slots}" for slots in (1, args.slots) for waiting in WAITING]
+
+    def run(variant: str) -> dict:
+        waiting, slots = variant.rsplit(", ", 1)
+        for name in SERVER_SPIN_ENV:
+            os.environ.pop(name, None)
+        os.environ.update(WAITING[waiting])
+        payload = {"new_tokens": args.tokens, "n_parallel": int(slots), "runtime": "llama-server",
+                   "requantize": LLAMA_REQUANTIZE, "texts": texts}
+        result = run_child("summarizer.bench.gguf:llama_cpp_worker", payload)
+        print(f"{variant}: {result['wall_seconds']:.1f} s", flush=True)
+        return result
+
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    totals = {variant: combine(runs) for variant, runs in interleave(variants, args.rounds, run).items()}
+    spin = ", ".join(f"{name}={value}" for name, value in SERVER_SPIN_ENV.items())
+    lines = [
+        "# llama-server: how its OpenMP workers wait", "",
+        command("llama_server_spin.py", f"--slots {args.slots}", args.out)
+        + f", started {started} on {platform.machine()}, {len(texts)} dev articles, exactly {args.tokens} new "
+        f"tokens each, SmolLM2-135M-Instruct {LLAMA_REQUANTIZE}, `cache_prefix: true`, {args.rounds} ABBA rounds "
+        f"(the bench's llama_cpp_worker). Bounded spin is `{spin}` in the server's environment.", "",
+        "| waiting | slots | wall s | CPU s | articles/s | decode ms per token, each slot (server) | "
+        "vs libgomp defaults |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for variant, total in totals.items():
+        waiting, slots = variant.rsplit(", ", 1)
+        base = totals[f"libgomp defaults, {slots}"]
+        lines.append(
+            f"| {waiting} | {slots} | {total['wall_seconds']:.1f} | {total['cpu_seconds']:.1f} | "
+            f"{total['items_per_second']:.3f} | {1000 * total['decode_seconds'] / total['generated_tokens']:.1f} | "
+            f"{speedup(total, base):.2f}x |"
+        )
+    one, many = (totals[f"bounded spin, {slots}"] for slots in (1, args.slots))
+    lines += ["", f"- Bounded spin, {args.slots} slots against one slot: {speedup(many, one):.2f}x."]
+    print("\n".join(lines))
+    save(lines, args.out)
+
+
+if __name__ == "__main__":
+    main()
