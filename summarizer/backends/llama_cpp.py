@@ -75,12 +75,14 @@ class LlamaCppOptions(GgufOptions):
     )
 
 
-# llama-server's OpenMP workers wait at ~300 barriers per decoded token. It runs its graphs on another
-# thread than the one that loaded the model, so libgomp counts more threads than CPUs and, by default,
-# spins only 100 times before sleeping in the kernel: on a 2-core Xeon that was ~290 sleeps and wake-ups
-# per token. Active waiting bounded to libgomp's default spin count (about 3 ms) decoded 1.17x faster one
-# slot at a time and 1.10x with 8 slots (eval/llama-server-spin.md). Active waiting without a bound made
-# the load's idle worker spin against the two that compute: 2.3x slower.
+# llama-server's OpenMP workers wait at a few hundred barriers per decoded token. It runs its graphs on
+# another thread than the one that loaded the model, so libgomp counts more threads than CPUs and, by
+# default, spins only 100 times before sleeping in the kernel: on a 2-core Xeon its two compute threads
+# slept and woke 250-310 times per token (voluntary context switches in /proc, an ad-hoc count), and used
+# 1.6 of the 2 cores. Active waiting bounded to libgomp's default spin count (about 3 ms) summarized 1.18x
+# faster one slot at a time and 1.03x with 8 slots (eval/llama-server-spin.md). Active waiting without a
+# bound made the load's idle worker spin against the two that compute (ad-hoc: 42.4 against 18.8 ms per
+# token). xllamacpp, in-process, already keeps both cores busy: bounded spin did not change its speed.
 SERVER_SPIN_ENV = {"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": "300000"}
 
 
