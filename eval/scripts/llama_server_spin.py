@@ -11,17 +11,14 @@ and any such variable in the environment makes the backend pass it on untouched.
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 from datetime import datetime, timezone
-from pathlib import Path
 
-from script_report import command, save
+from script_report import command, gguf_comparison_arguments, save
 
 from summarizer.backends.llama_cpp import SERVER_SPIN_ENV
 from summarizer.bench.child import run_child
-from summarizer.bench.data import dev_set_path, load_dev_records
 from summarizer.bench.gguf import LLAMA_REQUANTIZE
 from summarizer.bench.rounds import combine, interleave, speedup
 
@@ -30,14 +27,7 @@ WAITING = {"libgomp defaults": {"GOMP_SPINCOUNT": "300000"}, "bounded spin": {}}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=16)
-    parser.add_argument("--tokens", type=int, default=128)
-    parser.add_argument("--slots", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    texts = [record.article for record in load_dev_records(dev_set_path())[: args.articles]]
+    args, texts = gguf_comparison_arguments(__doc__.splitlines()[0])
     variants = [f"{waiting}, {slots}" for slots in (1, args.slots) for waiting in WAITING]
 
     def run(variant: str) -> dict:

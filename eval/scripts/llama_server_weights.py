@@ -10,15 +10,12 @@ so the numbers compare with eval/bench.md's GGUF section: exactly ``--tokens`` n
 
 from __future__ import annotations
 
-import argparse
 import platform
 from datetime import datetime, timezone
-from pathlib import Path
 
-from script_report import command, save
+from script_report import command, gguf_comparison_arguments, save
 
 from summarizer.bench.child import run_child
-from summarizer.bench.data import dev_set_path, load_dev_records
 from summarizer.bench.rounds import combine, interleave, speedup
 
 # weights label -> the worker's ``requantize`` (None: the file as shipped)
@@ -26,14 +23,7 @@ WEIGHTS = {"Q4_1": None, "Q8_0": "Q8_0"}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=16)
-    parser.add_argument("--tokens", type=int, default=128)
-    parser.add_argument("--slots", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    texts = [record.article for record in load_dev_records(dev_set_path())[: args.articles]]
+    args, texts = gguf_comparison_arguments(__doc__.splitlines()[0])
     variants = [f"{weights} {slots}" for weights in WEIGHTS for slots in (1, args.slots)]
 
     def run(variant: str) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 
@@ -13,3 +14,18 @@ def command(script: str, arguments: str, out: Path | None, python: str = ".venv/
 def save(lines: list[str], out: Path | None) -> None:
     if out:
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def gguf_comparison_arguments(description: str) -> tuple[argparse.Namespace, list[str]]:
+    """The command line of a llama-server A/B script (articles, tokens, slots, rounds, out) and the texts
+    of the dev articles it runs on."""
+    from summarizer.bench.data import dev_set_path, load_dev_records
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--articles", type=int, default=16)
+    parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--slots", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    return args, [record.article for record in load_dev_records(dev_set_path())[: args.articles]]
