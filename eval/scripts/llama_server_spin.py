@@ -18,8 +18,7 @@ from datetime import datetime, timezone
 from script_report import command, gguf_comparison_arguments, save
 
 from summarizer.backends.llama_cpp import SERVER_SPIN_ENV
-from summarizer.bench.child import run_child
-from summarizer.bench.gguf import LLAMA_REQUANTIZE
+from summarizer.bench.gguf import LLAMA_REQUANTIZE, run_llama_cpp
 from summarizer.bench.rounds import combine, interleave, speedup
 
 # variant -> the environment the server child inherits for it
@@ -30,14 +29,13 @@ def main() -> None:
     args, texts = gguf_comparison_arguments(__doc__.splitlines()[0])
     variants = [f"{waiting}, {slots}" for slots in (1, args.slots) for waiting in WAITING]
 
+    # Our own environment must not set libgomp's waiting: the bounded-spin runs get the backend's default.
+    for name in SERVER_SPIN_ENV:
+        os.environ.pop(name, None)
+
     def run(variant: str) -> dict:
         waiting, slots = variant.rsplit(", ", 1)
-        for name in SERVER_SPIN_ENV:
-            os.environ.pop(name, None)
-        os.environ.update(WAITING[waiting])
-        payload = {"new_tokens": args.tokens, "n_parallel": int(slots), "runtime": "llama-server",
-                   "requantize": LLAMA_REQUANTIZE, "texts": texts}
-        result = run_child("summarizer.bench.gguf:llama_cpp_worker", payload)
+        result = run_llama_cpp(texts, args.tokens, "llama-server", int(slots), LLAMA_REQUANTIZE, env=WAITING[waiting])
         print(f"{variant}: {result['wall_seconds']:.1f} s", flush=True)
         return result
 

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from script_report import command, gguf_comparison_arguments, save
 
-from summarizer.bench.child import run_child
+from summarizer.bench.gguf import run_llama_cpp
 from summarizer.bench.rounds import combine, interleave, speedup
 
 # weights label -> the worker's ``requantize`` (None: the file as shipped)
@@ -28,9 +28,7 @@ def main() -> None:
 
     def run(variant: str) -> dict:
         weights, slots = variant.split()
-        payload = {"new_tokens": args.tokens, "n_parallel": int(slots), "runtime": "llama-server",
-                   "requantize": WEIGHTS[weights], "texts": texts}
-        result = run_child("summarizer.bench.gguf:llama_cpp_worker", payload)
+        result = run_llama_cpp(texts, args.tokens, "llama-server", int(slots), WEIGHTS[weights])
         print(f"{variant}: {result['wall_seconds']:.1f} s", flush=True)
         return result
 

@@ -139,7 +139,7 @@ class LlamaCppBackend(GgufBackend):
         waiting itself."""
         if self.options.omp_wait_policy == "passive":
             return {"OMP_WAIT_POLICY": "PASSIVE"}
-        if self.options.omp_wait_policy is None and {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
+        if self.options.omp_wait_policy is None and any(name in os.environ for name in SERVER_SPIN_ENV):
             return {}
         return dict(SERVER_SPIN_ENV)
 

@@ -282,6 +282,14 @@ def sequential_split(total: dict[str, Any]) -> dict[str, float]:
     return split
 
 
+def run_llama_cpp(texts: Sequence[str], new_tokens: int, runtime: str, n_parallel: int, requantize: str | None,
+                  env: dict[str, str] | None = None) -> dict[str, Any]:
+    """One timed pass of llama_cpp_worker in a fresh process (``env`` over the inherited environment)."""
+    payload = {"new_tokens": new_tokens, "n_parallel": n_parallel, "runtime": runtime, "requantize": requantize,
+               "texts": list(texts)}
+    return run_child("summarizer.bench.gguf:llama_cpp_worker", payload, env=env)
+
+
 def same_start(a: str, b: str) -> bool:
     """Whether two outputs begin with the same AGREEMENT_WORDS words (fp32 and 8-bit weights diverge later)."""
     return a.split()[:AGREEMENT_WORDS] == b.split()[:AGREEMENT_WORDS]
@@ -314,9 +322,7 @@ def run_gguf(
             result = run_child("summarizer.bench.gguf:ik_llama_cpp_worker", payload)
         else:
             runtime, parallel, requantize = LLAMA_VARIANTS[variant]
-            payload = {"new_tokens": new_tokens, "n_parallel": slots if parallel else 1, "runtime": runtime,
-                       "requantize": requantize, "texts": texts}
-            result = run_child("summarizer.bench.gguf:llama_cpp_worker", payload)
+            result = run_llama_cpp(texts, new_tokens, runtime, slots if parallel else 1, requantize)
         log.info("gguf %s: %d articles in %.1f s", variant, result["items"], result["wall_seconds"])
         return result
 
