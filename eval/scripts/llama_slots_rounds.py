@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     records = load_dev_records(dev_set_path())
-    weights = LLAMA_VARIANTS["llama-server"][2] or "Q4_1 as shipped"
+    weights = LLAMA_VARIANTS["llama-server"].requantize or "Q4_1 as shipped"
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# llama-server: how many parallel slots", "",

@@ -31,7 +31,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from summarizer.articles import Article
 from summarizer.backends.base import run_concurrently
@@ -53,6 +53,22 @@ LOG_ERRORS_ONLY = 1
 TOKENIZE_TIMEOUT_S = 30.0
 
 
+class PromptLookup(BaseModel):
+    """Prompt-lookup decoding (llama.cpp's ``ngram-simple`` speculative decoding; transformers'
+    ``prompt_lookup_num_tokens``): when the last ``ngram`` tokens written also occur earlier in the prompt
+    or the output, the tokens that followed them there are proposed as a draft, and one step verifies
+    them all. A summary copies names and phrases from its article, so many drafts are accepted.
+
+    Greedy text stays greedy, but a step that verifies several tokens uses other kernels than a step for
+    one token, so some articles' text differs from a run without it (eval/llama-prompt-lookup.md).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    ngram: int = Field(3, ge=1, description="tokens matched against the earlier text")
+    max_draft: int = Field(8, ge=1, description="most tokens proposed per step")
+
+
 class LlamaCppOptions(GgufOptions):
     runtime: Literal["xllamacpp", "llama-server"] = Field(
         "xllamacpp", description="xllamacpp in-process, or a llama-server program run as a child process"
@@ -72,6 +88,9 @@ class LlamaCppOptions(GgufOptions):
     )
     omp_wait_policy: Literal["active", "passive"] | None = Field(
         None, description="OpenMP workers spin (active, the default) or sleep (passive) between steps"
+    )
+    prompt_lookup: PromptLookup | None = Field(
+        None, description="draft tokens by matching the output against the prompt (one slot only gains)"
     )
 
 
@@ -156,6 +175,9 @@ class LlamaCppBackend(GgufBackend):
                 "--no-warmup", "--no-webui", "-lv", "2"]
         if self._state_dir is not None:
             args += ["--slot-save-path", self._state_dir.name]
+        if options.prompt_lookup is not None:
+            args += ["--spec-type", "ngram-simple", "--spec-ngram-simple-size-n", str(options.prompt_lookup.ngram),
+                     "--spec-ngram-simple-size-m", str(options.prompt_lookup.max_draft)]
         return args + list(options.server_args)
 
     def server_params(self, xllamacpp: Any, path: Path) -> Any:
@@ -183,6 +205,11 @@ class LlamaCppBackend(GgufBackend):
         if self._state_dir is not None:
             params.slot_save_path = self._state_dir.name
             params.endpoint_slots = True
+        if options.prompt_lookup is not None:
+            speculative = params.speculative
+            speculative.types = [xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE]
+            speculative.ngram_simple.size_n = options.prompt_lookup.ngram
+            speculative.ngram_simple.size_m = options.prompt_lookup.max_draft
         return params
 
     def close(self) -> None:

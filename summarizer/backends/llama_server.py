@@ -12,11 +12,13 @@ and summarized 1.83x as many articles per second, one at a time (eval/bench.md).
 (``handle_chat_completions``, ``handle_completions``, ``listening_address``), over HTTP on 127.0.0.1,
 locked with a random API key: the start waits for an answer that needs the key, so a server of someone
 else's on the same port is never taken for ours. The server's log goes to a file whose end is quoted when
-it fails.
+it fails. The server is stopped by ``close()``, when the object is collected, at exit, and on Linux also
+when this process is killed outright (the kernel's parent-death signal).
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import importlib.util
 import json
@@ -27,11 +29,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +54,15 @@ HEALTH_POLL_S = 0.05
 # then logs this and exits, and the start is tried again on another port, this many times in all.
 BIND_FAILURE = "couldn't bind"
 PORT_ATTEMPTS = 3
+
+# Linux: a child can ask the kernel for a signal when its parent goes (prctl PR_SET_PDEATHSIG). That is
+# what stops the server when this process is killed with SIGKILL or by the OOM killer, when no finalizer
+# runs. The signal follows the *thread* that started the child, not the process: started from a short-lived
+# pool thread, the server would be stopped when that thread ends. So servers are started from one thread
+# kept for the life of the process.
+PR_SET_PDEATHSIG = 1
+_STARTER: tuple[int, ThreadPoolExecutor] | None = None
+_STARTER_LOCK = threading.Lock()
 
 # ggml's compile-time CPU feature probes (ggml_cpu_has_<name>) and the /proc/cpuinfo flag each needs.
 CPU_FLAGS = {
@@ -150,6 +163,32 @@ def incompatible_reason(binary: Path) -> str | None:
             "illegal instruction; use a llama-server built for this machine (server_binary) or runtime: xllamacpp")
 
 
+def starter() -> ThreadPoolExecutor:
+    """The thread that starts servers, one per process: a process forked from this one has no thread of
+    it, so it gets its own."""
+    global _STARTER
+    with _STARTER_LOCK:
+        if _STARTER is None or _STARTER[0] != os.getpid():
+            _STARTER = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama-server-start"))
+        return _STARTER[1]
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """For Popen's ``preexec_fn``: the child gets SIGTERM when this process ends (Linux); None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getpid()
+
+    def in_child() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        # The parent may have gone between fork and prctl: then nobody would send the signal.
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return in_child
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -175,8 +214,10 @@ class LlamaServerProcess:
             self._log.truncate()
             try:
                 # The environment is inherited, with ``env`` (e.g. OpenMP settings) over it.
-                self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log,
-                                                 stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+                self._process = starter().submit(
+                    subprocess.Popen, command, stdin=subprocess.DEVNULL, stdout=self._log,
+                    stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, preexec_fn=die_with_parent(),
+                ).result()
             except OSError as error:
                 self._log.close()
                 Path(self._log.name).unlink(missing_ok=True)

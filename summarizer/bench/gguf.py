@@ -17,8 +17,9 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from summarizer.backends.llama_cpp import PromptLookup
 from summarizer.bench.child import run_child
 from summarizer.bench.data import DevRecord
 from summarizer.bench.rounds import (
@@ -44,22 +45,54 @@ LLAMA_REQUANTIZE = "Q8_0"
 N_BULLETS = 5
 TRANSFORMERS_BATCH = 8
 WARMUP_TEXT = "The council met on Tuesday."
-VARIANTS = ("transformers", "transformers-batched", "llama.cpp", "llama-server", "llama-server-parallel",
-            "ik_llama.cpp")
-# Our llama-cpp backend's variants: its runtime, whether the parallel slots are used, and the weights'
-# re-encoding. llama-server runs Q8_0 too, one slot and several alike. Its AVX-512 build has kernels for the
-# shipped Q4_1 as well, which decode a little faster (15.5 against 17.9 ms per token) but compute prompts
-# slower (548 against 636 tokens/s): one at a time the two were within noise (0.95x), while 8 slots gained
-# 1.76x on Q8_0 against 1.51x on Q4_1, and 8 slots on Q8_0 were 1.67x one slot on Q4_1
-# (eval/llama-server-weights.md, eval/scripts/llama_server_weights.py).
-LLAMA_VARIANTS = {"llama.cpp": ("xllamacpp", False, LLAMA_REQUANTIZE),
-                  "llama-server": ("llama-server", False, LLAMA_REQUANTIZE),
-                  "llama-server-parallel": ("llama-server", True, LLAMA_REQUANTIZE)}
-TRANSFORMERS_VARIANTS = ("transformers", "transformers-batched")
-# The engines compared with transformers one article at a time: result key -> (variant, report label).
-ONE_AT_A_TIME = {"llama_vs_transformers": ("llama.cpp", "llama.cpp (xllamacpp)"),
-                 "server_vs_transformers": ("llama-server", "llama-server"),
-                 "ik_vs_transformers": ("ik_llama.cpp", "ik_llama.cpp (llama.cpp fork)")}
+VARIANTS = ("transformers", "transformers-batched", "transformers-lookup", "llama.cpp", "llama-server",
+            "llama-server-lookup", "llama-server-parallel", "ik_llama.cpp")
+
+
+class LlamaVariant(NamedTuple):
+    """One of our llama-cpp backend's variants in the bench."""
+
+    runtime: str
+    parallel: bool
+    requantize: str | None
+    # Prompt-lookup decoding (summarizer.backends.llama_cpp.PromptLookup, its defaults).
+    prompt_lookup: bool = False
+
+
+# Our llama-cpp backend's variants. llama-server runs Q8_0 too, one slot and several alike. Its AVX-512 build
+# has kernels for the shipped Q4_1 as well, which decode a little faster (15.5 against 17.9 ms per token) but
+# compute prompts slower (548 against 636 tokens/s): one at a time the two were within noise (0.95x), while
+# 8 slots gained 1.76x on Q8_0 against 1.51x on Q4_1, and 8 slots on Q8_0 were 1.67x one slot on Q4_1
+# (eval/llama-server-weights.md, eval/scripts/llama_server_weights.py). Prompt lookup speeds up one slot
+# only: with 8 slots the steps already batch several articles, and verifying drafts made them slower
+# (eval/llama-prompt-lookup.md).
+LLAMA_VARIANTS = {"llama.cpp": LlamaVariant("xllamacpp", False, LLAMA_REQUANTIZE),
+                  "llama-server": LlamaVariant("llama-server", False, LLAMA_REQUANTIZE),
+                  "llama-server-lookup": LlamaVariant("llama-server", False, LLAMA_REQUANTIZE, prompt_lookup=True),
+                  "llama-server-parallel": LlamaVariant("llama-server", True, LLAMA_REQUANTIZE)}
+# transformers variants: batch size, and whether prompt-lookup decoding drafts tokens (batch size 1 only).
+TRANSFORMERS_VARIANTS = {"transformers": (1, False), "transformers-batched": (TRANSFORMERS_BATCH, False),
+                         "transformers-lookup": (1, True)}
+
+
+class OneAtATime(NamedTuple):
+    """An engine compared with transformers one article at a time, and the transformers variant it is
+    compared with: prompt lookup is set against transformers' own prompt lookup."""
+
+    variant: str
+    label: str
+    baseline: str = "transformers"
+    baseline_label: str = "transformers"
+
+
+# result key -> the comparison.
+ONE_AT_A_TIME = {
+    "llama_vs_transformers": OneAtATime("llama.cpp", "llama.cpp (xllamacpp)"),
+    "server_vs_transformers": OneAtATime("llama-server", "llama-server"),
+    "lookup_vs_transformers": OneAtATime("llama-server-lookup", "llama-server with prompt lookup",
+                                         "transformers-lookup", "transformers with prompt lookup"),
+    "ik_vs_transformers": OneAtATime("ik_llama.cpp", "ik_llama.cpp (llama.cpp fork)"),
+}
 # Words compared between engines' outputs: greedy text from fp32 and Q4_1 arithmetic agrees at first,
 # then drifts; a short prefix shows they run the same model and prompt.
 AGREEMENT_WORDS = 5
@@ -106,6 +139,9 @@ def transformers_worker(payload: dict[str, Any]) -> dict[str, Any]:
     generate_kwargs = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None,
                        "min_new_tokens": new_tokens, "max_new_tokens": new_tokens,
                        "pad_token_id": tokenizer.pad_token_id}
+    if payload.get("prompt_lookup_num_tokens"):
+        # transformers' prompt-lookup decoding (batch size 1 only): the counterpart of llama.cpp's.
+        generate_kwargs["prompt_lookup_num_tokens"] = payload["prompt_lookup_num_tokens"]
 
     def prompt(text: str) -> str:
         messages = build_messages(Article(id="", text=text), N_BULLETS)
@@ -144,7 +180,8 @@ def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
     runtime = payload.get("runtime", "xllamacpp")
     options = {**base.options, "n_parallel": payload["n_parallel"], "max_tokens": payload["new_tokens"],
                "requantize": payload.get("requantize", LLAMA_REQUANTIZE), "runtime": runtime,
-               "cache_prefix": payload.get("cache_prefix", True), "server_args": payload.get("server_args", [])}
+               "cache_prefix": payload.get("cache_prefix", True), "server_args": payload.get("server_args", []),
+               "prompt_lookup": payload.get("prompt_lookup")}
     backend = create_backend(base.model_copy(update={"options": options}))
     if payload.get("server"):
         backend.server_params = with_server_settings(backend.server_params, payload["server"])
@@ -217,6 +254,9 @@ def server_split(replies: list[dict[str, Any]]) -> dict[str, float]:
         "prompt_tokens": sum(t.get("prompt_n", 0) for t in timings),
         "prompt_seconds": sum(t.get("prompt_ms", 0.0) for t in timings) / 1000,
         "decode_seconds": sum(t.get("predicted_ms", 0.0) for t in timings) / 1000,
+        # Speculative decoding (prompt lookup): tokens proposed, and those the model agreed with.
+        "draft_tokens": sum(t.get("draft_n", 0) for t in timings),
+        "draft_tokens_accepted": sum(t.get("draft_n_accepted", 0) for t in timings),
     }
 
 
@@ -283,10 +323,11 @@ def sequential_split(total: dict[str, Any]) -> dict[str, float]:
 
 
 def run_llama_cpp(texts: Sequence[str], new_tokens: int, runtime: str, n_parallel: int, requantize: str | None,
-                  env: dict[str, str] | None = None) -> dict[str, Any]:
-    """One timed pass of llama_cpp_worker in a fresh process (``env`` over the inherited environment)."""
+                  env: dict[str, str] | None = None, prompt_lookup: dict[str, int] | None = None) -> dict[str, Any]:
+    """One timed pass of llama_cpp_worker in a fresh process (``env`` over the inherited environment;
+    ``prompt_lookup``: the spec option's fields, ``{}`` for its defaults, None for none)."""
     payload = {"new_tokens": new_tokens, "n_parallel": n_parallel, "runtime": runtime, "requantize": requantize,
-               "texts": list(texts)}
+               "texts": list(texts), "prompt_lookup": prompt_lookup}
     return run_child("summarizer.bench.gguf:llama_cpp_worker", payload, env=env)
 
 
@@ -313,16 +354,18 @@ def run_gguf(
     model_dir = dequantized_model_dir(work_dir) if any(v in TRANSFORMERS_VARIANTS for v in variants) else None
 
     def run(variant: str) -> dict[str, Any]:
-        if variant.startswith("transformers"):
-            batch = TRANSFORMERS_BATCH if variant == "transformers-batched" else 1
-            payload = {"model_dir": str(model_dir), "new_tokens": new_tokens, "batch_size": batch, "texts": texts}
+        if variant in TRANSFORMERS_VARIANTS:
+            batch, lookup = TRANSFORMERS_VARIANTS[variant]
+            payload = {"model_dir": str(model_dir), "new_tokens": new_tokens, "batch_size": batch, "texts": texts,
+                       "prompt_lookup_num_tokens": PromptLookup().max_draft if lookup else None}
             result = run_child("summarizer.bench.gguf:transformers_worker", payload)
         elif variant == "ik_llama.cpp":
             payload = {"new_tokens": new_tokens, "texts": texts}
             result = run_child("summarizer.bench.gguf:ik_llama_cpp_worker", payload)
         else:
-            runtime, parallel, requantize = LLAMA_VARIANTS[variant]
-            result = run_llama_cpp(texts, new_tokens, runtime, slots if parallel else 1, requantize)
+            llama = LLAMA_VARIANTS[variant]
+            result = run_llama_cpp(texts, new_tokens, llama.runtime, slots if llama.parallel else 1, llama.requantize,
+                                   prompt_lookup={} if llama.prompt_lookup else None)
         log.info("gguf %s: %d articles in %.1f s", variant, result["items"], result["wall_seconds"])
         return result
 
@@ -343,11 +386,11 @@ def run_gguf(
     }
     if skipped:
         result["skipped"] = skipped
-    for key, (variant, _) in ONE_AT_A_TIME.items():
-        if variant in totals and "transformers" in totals:
-            result[key] = speedup(totals[variant], totals["transformers"])
-            result[f"{key}_rounds"] = round_speedups(per_round[variant], per_round["transformers"])
-            result[f"{key}_same_start"] = agreeing_items(outputs[variant], outputs["transformers"], same_start)
+    for key, (variant, _, baseline, _) in ONE_AT_A_TIME.items():
+        if variant in totals and baseline in totals:
+            result[key] = speedup(totals[variant], totals[baseline])
+            result[f"{key}_rounds"] = round_speedups(per_round[variant], per_round[baseline])
+            result[f"{key}_same_start"] = agreeing_items(outputs[variant], outputs[baseline], same_start)
     for key, variant in {"ik_vs_llama": "ik_llama.cpp", "server_vs_llama": "llama-server"}.items():
         if variant in totals and "llama.cpp" in totals:
             result[key] = speedup(totals[variant], totals["llama.cpp"])
@@ -371,7 +414,8 @@ def run_gguf(
 
 def skipped_variants(variants: Sequence[str]) -> dict[str, str]:
     """The llama-server variants that cannot run here, with why (none installed, or built for another CPU)."""
-    wanted = [variant for variant in variants if LLAMA_VARIANTS.get(variant, ("",))[0] == "llama-server"]
+    wanted = [variant for variant in variants
+              if variant in LLAMA_VARIANTS and LLAMA_VARIANTS[variant].runtime == "llama-server"]
     if not wanted:
         return {}
     from summarizer.backends.llama_server import unusable_reason

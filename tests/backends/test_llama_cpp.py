@@ -264,3 +264,23 @@ def test_a_file_that_is_not_gguf_fails_to_requantize_with_its_path(tmp_path: Pat
     with pytest.raises(ModelUnavailableError, match=r"could not load .*notes\.gguf: re-encoding it as Q8_0 failed"):
         backend.ensure_loaded()
     assert not list((tmp_path / "cache").rglob("*.gguf*"))
+
+
+def test_prompt_lookup_drafts_tokens_from_the_article_and_writes_sane_text(gguf_available):
+    backend = create_backend(smollm2_spec(max_tokens=48, prompt_lookup={"ngram": 2, "max_draft": 6}))
+    try:
+        request = backend.chat_request(Article(id="a", text=" ".join(SHORT_ARTICLES)), 2)
+        reply = backend.chat(request)
+    finally:
+        backend.close()
+    timings = reply["timings"]
+    # The server proposed tokens copied from the prompt, and the model kept some of them.
+    assert timings["draft_n"] > 0 and 0 < timings["draft_n_accepted"] <= timings["draft_n"]
+    assert reply["choices"][0]["message"]["content"].strip()
+
+
+def test_prompt_lookup_settings_are_checked():
+    with pytest.raises(ValueError, match="ngram"):
+        create_backend(smollm2_spec(prompt_lookup={"ngram": 0}))
+    with pytest.raises(ValueError, match="extra"):
+        create_backend(smollm2_spec(prompt_lookup={"ngrams": 3}))

@@ -10,8 +10,10 @@ import json
 import os
 import signal
 import stat
+import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -123,6 +125,47 @@ def test_the_server_starts_answers_with_its_key_and_stops(fake_binary, model_fil
     assert process.poll() is not None
 
 
+# Starts a server from a thread that then ends (as a backend loaded from a pool thread), prints the
+# server's pid, and kills itself with SIGKILL: no finalizer or atexit hook runs.
+KILLED_PARENT = """
+import os, signal, sys, threading
+from pathlib import Path
+from summarizer.backends.llama_server import LlamaServerProcess
+
+servers = []
+starter = threading.Thread(target=lambda: servers.append(LlamaServerProcess(Path(sys.argv[1]), Path(sys.argv[2]),
+                                                                             [], api_key="k")))
+starter.start()
+starter.join()
+print(servers[0].pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie nobody reaped yet counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_server_stops_when_this_process_is_killed(fake_binary, model_file):
+    parent = subprocess.run([sys.executable, "-c", KILLED_PARENT, str(fake_binary), str(model_file)],
+                            capture_output=True, text=True, timeout=60)
+    assert parent.returncode == -signal.SIGKILL, parent.stderr
+    pid = int(parent.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert not running(pid)
+    finally:
+        if running(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 def test_a_port_taken_before_the_server_binds_it_is_tried_again_on_another(fake_binary, model_file, monkeypatch):
     # Another server (another key) took the port that free_port() handed out: its /health answers, but it
     # refuses our key. Ours notices that its child could not bind, and starts again on another port.
@@ -221,6 +264,21 @@ def test_the_backend_runs_llama_server_with_the_specs_settings(fake_binary, mode
     assert (value("-c"), value("-np"), value("-t"), value("-n")) == ("1024", "2", "1", "40")
     assert "--slot-save-path" in argv and value("--flash-attn") == "on"
     assert backend.server is None
+
+
+def test_prompt_lookup_becomes_llama_servers_ngram_speculation(fake_binary, model_file):
+    spec = ModelSpec(name="fake", backend="llama-cpp", source="test", options={
+        "model_path": str(model_file), "runtime": "llama-server", "server_binary": str(fake_binary),
+        "prompt_lookup": {"ngram": 2, "max_draft": 5}})
+    backend = create_backend(spec)
+    try:
+        backend.ensure_loaded()
+        argv = json.loads(fake_binary.with_suffix(".argv").read_text())
+    finally:
+        backend.close()
+    start = argv.index("--spec-type")
+    assert argv[start : start + 6] == ["--spec-type", "ngram-simple", "--spec-ngram-simple-size-n", "2",
+                                       "--spec-ngram-simple-size-m", "5"]
 
 
 def openmp_seen_by_the_server(fake_binary: Path, model_file: Path, **options: object) -> dict:

@@ -241,9 +241,11 @@ def test_server_timings_are_summed_over_requests():
     from summarizer.bench.gguf import server_split
 
     replies = [{"timings": {"prompt_n": 700, "prompt_ms": 2000.0, "predicted_n": 128, "predicted_ms": 1500.0}},
-               {"timings": {"prompt_n": 300, "prompt_ms": 1000.0, "predicted_n": 128, "predicted_ms": 500.0}},
+               {"timings": {"prompt_n": 300, "prompt_ms": 1000.0, "predicted_n": 128, "predicted_ms": 500.0,
+                            "draft_n": 90, "draft_n_accepted": 60}},
                {}]
-    assert server_split(replies) == {"prompt_tokens": 1000, "prompt_seconds": 3.0, "decode_seconds": 2.0}
+    assert server_split(replies) == {"prompt_tokens": 1000, "prompt_seconds": 3.0, "decode_seconds": 2.0,
+                                     "draft_tokens": 90, "draft_tokens_accepted": 60}
 
 
 def test_one_slots_split_bounds_what_parallel_slots_can_gain():
@@ -284,6 +286,7 @@ def test_llama_server_variants_are_skipped_with_the_reason_when_none_can_run(mon
 
     monkeypatch.setattr("summarizer.backends.llama_server.unusable_reason", lambda: "no llama-server found")
     assert gguf.skipped_variants(gguf.VARIANTS) == {"llama-server": "no llama-server found",
+                                                    "llama-server-lookup": "no llama-server found",
                                                     "llama-server-parallel": "no llama-server found"}
     assert gguf.skipped_variants(["transformers", "llama.cpp"]) == {}
     monkeypatch.setattr("summarizer.backends.llama_server.unusable_reason", lambda: None)
@@ -292,11 +295,14 @@ def test_llama_server_variants_are_skipped_with_the_reason_when_none_can_run(mon
 
 def test_gguf_acceptance_has_a_row_per_engine_and_for_the_slots():
     gguf = {"slots": 8, "llama_vs_transformers": 1.6, "server_vs_transformers": 3.1, "ik_vs_transformers": 2.3,
-            "parallel_vs_transformers": 4.4, "best_llama_vs_best_transformers": 2.2, "parallel_vs_sequential": 1.5,
+            "lookup_vs_transformers": 3.5, "parallel_vs_transformers": 4.4, "best_llama_vs_best_transformers": 2.2,
+            "parallel_vs_sequential": 1.5,
             "sequential_split": {"slots_ceiling_at_prompt_rate": 2.0}}
     rows = {row["check"]: row for row in report.acceptance({"gguf": gguf})}
     assert rows["GGUF: llama-server vs transformers, one article at a time"]["met"] is False
     assert rows["GGUF: llama.cpp (xllamacpp) vs transformers, one article at a time"]["measured"] == "1.60x"
+    assert rows["GGUF: llama-server with prompt lookup vs transformers with prompt lookup, one article at a time"][
+        "measured"] == "3.50x"
     slots_row = rows["GGUF: llama-server, 8 parallel slots, vs transformers one article at a time (as seq2seq "
                      "compares our batching with pipeline()'s defaults)"]
     assert slots_row["met"] is True
