@@ -14,8 +14,7 @@ from datetime import datetime, timezone
 from script_report import command, gguf_comparison_arguments, save
 
 from summarizer.backends.llama_cpp import PromptLookup
-from summarizer.bench.child import run_child
-from summarizer.bench.gguf import LLAMA_REQUANTIZE, dequantized_model_dir, run_llama_cpp
+from summarizer.bench.gguf import LLAMA_REQUANTIZE, dequantized_model_dir, run_llama_cpp, run_transformers
 from summarizer.bench.rounds import combine, interleave, speedup
 from summarizer.bench.suite import default_work_dir
 
@@ -32,9 +31,7 @@ def main() -> None:
         engine, lookup = variant.rsplit(", ", 1)
         on = lookup == "on"
         if engine == "transformers":
-            payload = {"model_dir": str(model_dir), "new_tokens": args.tokens, "batch_size": 1, "texts": texts,
-                       "prompt_lookup_num_tokens": LOOKUP.max_draft if on else None}
-            result = run_child("summarizer.bench.gguf:transformers_worker", payload)
+            result = run_transformers(model_dir, texts, args.tokens, 1, LOOKUP.max_draft if on else None)
         else:
             slots = args.slots if engine.endswith("slots") else 1
             result = run_llama_cpp(texts, args.tokens, engine.removesuffix(" slots"), slots, LLAMA_REQUANTIZE,

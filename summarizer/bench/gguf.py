@@ -331,6 +331,15 @@ def run_llama_cpp(texts: Sequence[str], new_tokens: int, runtime: str, n_paralle
     return run_child("summarizer.bench.gguf:llama_cpp_worker", payload, env=env)
 
 
+def run_transformers(model_dir: Path, texts: Sequence[str], new_tokens: int, batch_size: int,
+                     prompt_lookup_num_tokens: int | None = None) -> dict[str, Any]:
+    """One timed pass of transformers_worker in a fresh process (``prompt_lookup_num_tokens``: transformers'
+    prompt-lookup decoding, batch size 1 only; None for none)."""
+    payload = {"model_dir": str(model_dir), "new_tokens": new_tokens, "batch_size": batch_size, "texts": list(texts),
+               "prompt_lookup_num_tokens": prompt_lookup_num_tokens}
+    return run_child("summarizer.bench.gguf:transformers_worker", payload)
+
+
 def same_start(a: str, b: str) -> bool:
     """Whether two outputs begin with the same AGREEMENT_WORDS words (fp32 and 8-bit weights diverge later)."""
     return a.split()[:AGREEMENT_WORDS] == b.split()[:AGREEMENT_WORDS]
@@ -356,9 +365,7 @@ def run_gguf(
     def run(variant: str) -> dict[str, Any]:
         if variant in TRANSFORMERS_VARIANTS:
             batch, lookup = TRANSFORMERS_VARIANTS[variant]
-            payload = {"model_dir": str(model_dir), "new_tokens": new_tokens, "batch_size": batch, "texts": texts,
-                       "prompt_lookup_num_tokens": PromptLookup().max_draft if lookup else None}
-            result = run_child("summarizer.bench.gguf:transformers_worker", payload)
+            result = run_transformers(model_dir, texts, new_tokens, batch, PromptLookup().max_draft if lookup else None)
         elif variant == "ik_llama.cpp":
             payload = {"new_tokens": new_tokens, "texts": texts}
             result = run_child("summarizer.bench.gguf:ik_llama_cpp_worker", payload)
