@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import re
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -147,14 +148,27 @@ def transformers_worker(payload: dict[str, Any]) -> dict[str, Any]:
         messages = build_messages(Article(id="", text=text), N_BULLETS)
         return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
 
+    # Without prompt lookup the first logits come from the prompt's forward pass alone, so the clock
+    # splits each call into prompt and decode time, as llama.cpp's server timings do.
+    clock = None if payload.get("prompt_lookup_num_tokens") else FirstLogitsClock()
+    untimed = {"prompt_tokens": 0, "prompt_seconds": 0.0, "decode_seconds": 0.0}
+    split = dict(untimed)
+
     def generate(prompts: list[str]) -> tuple[list[str], int]:
         encoded = tokenizer(prompts, add_special_tokens=False, padding=True, return_tensors="pt")
+        extra = {} if clock is None else {"logits_processor": transformers.LogitsProcessorList([clock.start()])}
         with torch.inference_mode():
-            output = model.generate(**encoded, **generate_kwargs)
+            output = model.generate(**encoded, **generate_kwargs, **extra)
+        if clock is not None:
+            prompt_seconds, decode_seconds = clock.stop()
+            split["prompt_tokens"] += int(encoded["attention_mask"].sum())
+            split["prompt_seconds"] += prompt_seconds
+            split["decode_seconds"] += decode_seconds
         new = output[:, encoded["input_ids"].shape[1]:]
         return tokenizer.batch_decode(new, skip_special_tokens=True), int(new.numel())
 
     generate([prompt(WARMUP_TEXT)])
+    split.update(untimed)
     prompts = [prompt(text) for text in payload["texts"]]
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     texts, generated = [""] * len(prompts), 0
@@ -165,7 +179,32 @@ def transformers_worker(payload: dict[str, Any]) -> dict[str, Any]:
             generated += count
             for index, text in zip(indices, decoded):
                 texts[index] = text.strip()
-    return {"items": len(texts), "generated_tokens": generated, "texts": texts, **times}
+    return {"items": len(texts), "generated_tokens": generated, "texts": texts,
+            **(split if clock is not None else {}), **times}
+
+
+class FirstLogitsClock:
+    """A logits processor that only reads the clock: ``generate`` calls it first once the prompt's forward
+    pass is done, then once per generated token. ``start`` before a call, ``stop`` after it gives
+    (prompt seconds, decode seconds): the decode part covers every generated token, the first one's
+    choice included, as llama.cpp's ``predicted_ms`` does."""
+
+    def __init__(self) -> None:
+        self._started = self._first = 0.0
+
+    def start(self) -> FirstLogitsClock:
+        self._started, self._first = time.perf_counter(), 0.0
+        return self
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if not self._first:
+            self._first = time.perf_counter()
+        return scores
+
+    def stop(self) -> tuple[float, float]:
+        end = time.perf_counter()
+        first = self._first or end
+        return first - self._started, end - first
 
 
 def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
@@ -322,6 +361,40 @@ def sequential_split(total: dict[str, Any]) -> dict[str, float]:
     return split
 
 
+# One article at a time, each with its own prompt/decode split: transformers from FirstLogitsClock,
+# llama.cpp from its server's timings (ik_llama.cpp's backend reports none).
+PHASE_VARIANTS = ("transformers", "llama.cpp", "llama-server", "llama-server-lookup")
+
+
+def phase_rates(totals: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Prompt processing and text generation rates, one article at a time, as llama-bench reports them
+    apart (pp and tg): tokens/s over the prompts, ms per generated token over the decoding, and both
+    against transformers'.
+
+    The two phases scale differently: a prompt is one matrix-matrix product per weight matrix, which
+    fp32 torch computes near the machine's peak as well, while decoding reads every weight for each
+    token, where 8-bit weights and llama.cpp's fused kernels pay. llama.cpp's prompt tokens exclude
+    the instructions restored from the saved prefix (``cache_prefix``); transformers computes them.
+    """
+    rates = {}
+    for variant in PHASE_VARIANTS:
+        total = totals.get(variant, {})
+        if total.get("prompt_seconds") and total.get("decode_seconds"):
+            rates[variant] = {
+                "prompt_seconds": total["prompt_seconds"],
+                "decode_seconds": total["decode_seconds"],
+                "prompt_tokens_per_article": total["prompt_tokens"] / total["items"],
+                "prompt_tokens_per_second": total["prompt_tokens"] / total["prompt_seconds"],
+                "decode_ms_per_token": 1000 * total["decode_seconds"] / total["generated_tokens"],
+            }
+    baseline = rates.get("transformers")
+    if baseline:
+        for rate in rates.values():
+            rate["prompt_vs_transformers"] = rate["prompt_tokens_per_second"] / baseline["prompt_tokens_per_second"]
+            rate["decode_vs_transformers"] = baseline["decode_ms_per_token"] / rate["decode_ms_per_token"]
+    return rates
+
+
 def run_llama_cpp(texts: Sequence[str], new_tokens: int, runtime: str, n_parallel: int, requantize: str | None,
                   env: dict[str, str] | None = None, prompt_lookup: dict[str, int] | None = None) -> dict[str, Any]:
     """One timed pass of llama_cpp_worker in a fresh process (``env`` over the inherited environment;
@@ -407,6 +480,9 @@ def run_gguf(
         best_llama = max(llama, key=lambda t: t["items_per_second"])
         best_transformers = max(transformers, key=lambda t: t["items_per_second"])
         result["best_llama_vs_best_transformers"] = speedup(best_llama, best_transformers)
+    phases = phase_rates(totals)
+    if phases:
+        result["phases"] = phases
     if "llama-server" in totals:
         result["sequential_split"] = sequential_split(totals["llama-server"])
     if "llama-server" in totals and "llama-server-parallel" in totals:

@@ -48,6 +48,13 @@ def acceptance(results: dict[str, Any]) -> list[dict[str, Any]]:
             if key in gguf:
                 rows.append(check(f"GGUF: {label} vs {baseline_label}, one article at a time",
                                   f">= {LLAMA_MIN_SPEEDUP:g}x", f"{gguf[key]:.2f}x", gguf[key] >= LLAMA_MIN_SPEEDUP))
+        server_phases = gguf.get("phases", {}).get("llama-server", {})
+        if "decode_vs_transformers" in server_phases:
+            tg, pp = server_phases["decode_vs_transformers"], server_phases["prompt_vs_transformers"]
+            rows.append(check("GGUF: llama-server vs transformers, one article at a time, text generation alone "
+                              "(ms per generated token, llama-bench's tg; the whole runs are the row above)",
+                              f">= {LLAMA_MIN_SPEEDUP:g}x", f"{tg:.2f}x (prompt processing: {pp:.2f}x)",
+                              tg >= LLAMA_MIN_SPEEDUP))
         if "parallel_vs_transformers" in gguf:
             rows.append(check(f"GGUF: llama-server, {gguf['slots']} parallel slots, vs transformers one article at "
                               "a time (as seq2seq compares our batching with pipeline()'s defaults)",
@@ -264,6 +271,7 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
                      f"a time: **{result['parallel_vs_sequential']:.2f}x**; per round: "
                      f"{per_round(result, 'parallel_vs_sequential_rounds')}. Against transformers one article at a "
                      f"time: **{result.get('parallel_vs_transformers', 0):.2f}x**.")
+    lines += phase_lines(result.get("phases", {}))
     split = result.get("sequential_split", {})
     if "slots_ceiling" in split:
         lines.append(
@@ -306,6 +314,31 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         "",
     ]
     return lines
+
+
+def times(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.2f}x"
+
+
+def phase_lines(phases: dict[str, dict[str, float]]) -> list[str]:
+    """The prompt/decode split of the one-at-a-time variants (summarizer.bench.gguf.phase_rates)."""
+    if not phases:
+        return []
+    rows = [[f"`{variant}`", f"{rate['prompt_tokens_per_article']:.0f}", fmt(rate["prompt_seconds"], 1),
+             f"{rate['prompt_tokens_per_second']:.0f}", times(rate.get("prompt_vs_transformers")),
+             fmt(rate["decode_seconds"], 1), fmt(rate["decode_ms_per_token"], 1),
+             times(rate.get("decode_vs_transformers"))]
+            for variant, rate in phases.items()]
+    return [
+        "- Prompt processing and text generation apart, one article at a time (as llama-bench reports pp and "
+        "tg): transformers' split from the first logits of each `generate` call (the prompt's forward pass "
+        "ends there), llama.cpp's from its server's timings. llama.cpp's prompt tokens leave out the shared "
+        "instructions restored from the saved prefix. Decoding with prompt lookup counts drafted tokens as "
+        "generated ones.", "",
+        *table(["variant", "prompt tokens per article", "prompt s", "prompt tokens/s", "vs transformers",
+                "decode s", "decode ms per token", "vs transformers"], rows),
+        "",
+    ]
 
 
 def per_round(result: dict[str, Any], key: str) -> str:

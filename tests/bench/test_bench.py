@@ -185,6 +185,52 @@ def test_transformers_worker_generates_fixed_length(tmp_path, restore_torch_thre
 
     assert one_by_one["generated_tokens"] == batched["generated_tokens"] == 2 * 3
     assert len(one_by_one["texts"]) == 2
+    # Prompt and decode seconds split each timed call (the warm-up left out) and fit inside the wall time.
+    for run in (one_by_one, batched):
+        assert run["prompt_tokens"] > 2 * len(NEWS_SENTENCES[0].split())
+        assert run["prompt_seconds"] > 0 and run["decode_seconds"] > 0
+        assert run["prompt_seconds"] + run["decode_seconds"] <= run["wall_seconds"]
+    assert one_by_one["prompt_tokens"] == batched["prompt_tokens"]  # padding is not counted
+    with_lookup = seq2seq_free_run({**payload, "prompt_lookup_num_tokens": 2}, batch_size=1)
+    assert "prompt_seconds" not in with_lookup  # drafts are verified together with the prompt
+
+
+def test_first_logits_clock_splits_prompt_from_decode(monkeypatch):
+    from summarizer.bench import gguf
+
+    now = iter([10.0, 12.5, 16.0])  # only the first call after start reads the clock
+    monkeypatch.setattr(gguf.time, "perf_counter", lambda: next(now))
+    clock = gguf.FirstLogitsClock().start()  # 10.0
+    scores = object()
+    assert clock(None, scores) is scores  # 12.5: the prompt's forward pass is done
+    clock(None, scores)
+    clock(None, scores)
+    assert clock.stop() == (2.5, 3.5)  # 16.0
+
+
+def test_phase_rates_compare_prompt_and_decode_with_transformers():
+    from summarizer.bench.gguf import phase_rates
+
+    totals = {
+        "transformers": {"items": 4, "prompt_tokens": 2400, "prompt_seconds": 3.0, "decode_seconds": 25.6,
+                         "generated_tokens": 512},
+        "llama-server": {"items": 4, "prompt_tokens": 2000, "prompt_seconds": 2.0, "decode_seconds": 6.4,
+                         "generated_tokens": 512},
+        "llama-server-parallel": {"items": 4, "prompt_tokens": 2000, "prompt_seconds": 9.0, "decode_seconds": 30.0,
+                                  "generated_tokens": 512},
+        "ik_llama.cpp": {"items": 4, "generated_tokens": 512},
+    }
+    rates = phase_rates(totals)
+    assert set(rates) == {"transformers", "llama-server"}  # one article at a time, with a split
+    server = rates["llama-server"]
+    assert server["prompt_tokens_per_second"] == pytest.approx(1000)
+    assert server["prompt_vs_transformers"] == pytest.approx(1000 / 800)
+    assert server["decode_ms_per_token"] == pytest.approx(12.5)
+    assert server["decode_vs_transformers"] == pytest.approx(50 / 12.5)
+    assert server["prompt_tokens_per_article"] == 500
+    assert rates["transformers"]["decode_vs_transformers"] == pytest.approx(1.0)
+    assert phase_rates({"llama-server": totals["llama-server"]})["llama-server"].keys().isdisjoint(
+        {"prompt_vs_transformers", "decode_vs_transformers"})
 
 
 def seq2seq_free_run(payload, batch_size):
@@ -308,6 +354,30 @@ def test_gguf_acceptance_has_a_row_per_engine_and_for_the_slots():
     assert slots_row["met"] is True
     parallel = rows["GGUF: llama-server 8 parallel slots vs one article at a time"]
     assert parallel["met"] is True and "bound on this machine: 2.00x" in parallel["measured"]
+    assert not any("text generation alone" in check for check in rows)
+
+    gguf["phases"] = {"llama-server": {"decode_vs_transformers": 4.2, "prompt_vs_transformers": 1.1}}
+    rows = {row["check"]: row for row in report.acceptance({"gguf": gguf})}
+    generation = rows["GGUF: llama-server vs transformers, one article at a time, text generation alone (ms per "
+                      "generated token, llama-bench's tg; the whole runs are the row above)"]
+    assert generation["met"] is True and generation["measured"] == "4.20x (prompt processing: 1.10x)"
+
+
+def test_gguf_section_tables_the_prompt_and_decode_phases():
+    from summarizer.bench.report import phase_lines
+
+    phases = {"transformers": {"prompt_tokens_per_article": 640.0, "prompt_seconds": 30.0,
+                               "prompt_tokens_per_second": 682.7, "decode_seconds": 230.0,
+                               "decode_ms_per_token": 56.2, "prompt_vs_transformers": 1.0,
+                               "decode_vs_transformers": 1.0},
+              "llama-server": {"prompt_tokens_per_article": 554.0, "prompt_seconds": 27.9,
+                               "prompt_tokens_per_second": 637.0, "decode_seconds": 56.8,
+                               "decode_ms_per_token": 13.9, "prompt_vs_transformers": 0.93,
+                               "decode_vs_transformers": 4.04}}
+    text = "\n".join(phase_lines(phases))
+    assert "| `llama-server` | 554 | 27.9 | 637 | 0.93x | 56.8 | 13.9 | 4.04x |" in text
+    assert "as llama-bench reports pp and tg" in text
+    assert phase_lines({}) == []
 
 
 def test_llama_cpp_features_are_read_from_its_system_info():
