@@ -8,7 +8,8 @@ from pathlib import Path
 
 def command(script: str, arguments: str, out: Path | None, python: str = ".venv/bin/python") -> str:
     """The command as the report quotes it, in backticks."""
-    return f"`{python} eval/scripts/{script} {arguments}" + (f" --out {out}`" if out else "`")
+    parts = [f"{python} eval/scripts/{script}", arguments, f"--out {out}" if out else ""]
+    return "`" + " ".join(part for part in parts if part) + "`"
 
 
 def save(lines: list[str], out: Path | None) -> None:
