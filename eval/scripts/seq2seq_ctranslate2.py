@@ -26,14 +26,7 @@ from summarizer.articles import Article
 from summarizer.backends.registry import create_backend
 from summarizer.bench.data import dev_set_path, load_dev_records
 from summarizer.bench.machine import describe_machine
-from summarizer.bench.seq2seq import (
-    DISTILBART_CNN_6_6,
-    DISTILBART_GENERATION,
-    backend_options,
-    build_model,
-    fitting_records,
-    tokenizer_corpus,
-)
+from summarizer.bench.seq2seq import DISTILBART_GENERATION, backend_options, bench_model
 from summarizer.bench.suite import default_work_dir
 from summarizer.specs import ModelSpec
 
@@ -87,13 +80,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    records = load_dev_records(dev_set_path())
-    architecture = DISTILBART_CNN_6_6
-    work_dir = default_work_dir()
-    model_dir = build_model(work_dir / f"bart-random-d{architecture['d_model']}", architecture,
-                            tokenizer_corpus(records, ARTICLES))
-    ct2_dir = convert(model_dir, work_dir / f"bart-random-d{architecture['d_model']}-ct2")
-    chosen = fitting_records(records[:ARTICLES], model_dir, architecture["max_position_embeddings"], ARTICLES)
+    model_dir, chosen = bench_model(load_dev_records(dev_set_path()), default_work_dir(), ARTICLES)
+    ct2_dir = convert(model_dir, model_dir.with_name(model_dir.name + "-ct2"))
     articles = [Article(id=str(i), text=record.article) for i, record in enumerate(chosen)]
     threads = torch.get_num_threads()
 

@@ -19,13 +19,7 @@ from script_report import command, save
 from summarizer.backends.registry import create_backend
 from summarizer.bench.data import dev_set_path, load_dev_records
 from summarizer.bench.machine import describe_machine
-from summarizer.bench.seq2seq import (
-    DISTILBART_CNN_6_6,
-    backend_options,
-    build_model,
-    fitting_records,
-    tokenizer_corpus,
-)
+from summarizer.bench.seq2seq import backend_options, bench_model
 from summarizer.bench.suite import default_work_dir
 from summarizer.specs import ModelSpec
 
@@ -41,11 +35,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    records = load_dev_records(dev_set_path())
-    architecture = DISTILBART_CNN_6_6
-    model_dir = build_model(default_work_dir() / f"bart-random-d{architecture['d_model']}", architecture,
-                            tokenizer_corpus(records, ARTICLES))
-    chosen = fitting_records(records[:ARTICLES], model_dir, architecture["max_position_embeddings"], ARTICLES)
+    model_dir, chosen = bench_model(load_dev_records(dev_set_path()), default_work_dir(), ARTICLES)
     backend = create_backend(ModelSpec(name="bench-distilbart-cnn-6-6", backend="hf-seq2seq",
                                        options=backend_options(model_dir, 1, ARTICLES, "cpu")))
     backend.ensure_loaded()

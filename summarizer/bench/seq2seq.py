@@ -273,6 +273,19 @@ def fitting_records(records: Sequence[DevRecord], model_dir: Path, limit: int, n
     return [record for record, length in zip(records, lengths) if length <= limit][:n_articles]
 
 
+def bench_model(records: Sequence[DevRecord], work_dir: Path, n_articles: int,
+                architecture: dict[str, int] | None = None) -> tuple[Path, list[DevRecord]]:
+    """The bench's BART (built once under ``work_dir``, then reused) and the first ``n_articles`` records
+    that it reads whole: run_seq2seq's inputs, for the eval scripts too."""
+    architecture = architecture or DISTILBART_CNN_6_6
+    model_dir = build_model(
+        work_dir / f"bart-random-d{architecture['d_model']}", architecture, tokenizer_corpus(records, n_articles)
+    )
+    # Articles must come from the benchmarked slice, not the tokenizer's training text.
+    chosen = fitting_records(records[:n_articles], model_dir, architecture["max_position_embeddings"], n_articles)
+    return model_dir, chosen
+
+
 def run_seq2seq(
     records: Sequence[DevRecord],
     work_dir: Path,
@@ -285,11 +298,7 @@ def run_seq2seq(
 ) -> dict[str, Any]:
     """Build (or reuse) the model, then time both sides over the same articles in ABBA rounds."""
     architecture = architecture or DISTILBART_CNN_6_6
-    model_dir = build_model(
-        work_dir / f"bart-random-d{architecture['d_model']}", architecture, tokenizer_corpus(records, n_articles)
-    )
-    # Articles must come from the benchmarked slice, not the tokenizer's training text.
-    chosen = fitting_records(records[:n_articles], model_dir, architecture["max_position_embeddings"], n_articles)
+    model_dir, chosen = bench_model(records, work_dir, n_articles, architecture)
     texts = [record.article for record in chosen]
     options = backend_options(model_dir, new_tokens, batch_size, device)
 
