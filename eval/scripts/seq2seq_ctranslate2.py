@@ -15,7 +15,6 @@ articles each variant writes exactly as hf-seq2seq (fp32 torch) does.
 from __future__ import annotations
 
 import argparse
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,8 @@ from summarizer.articles import Article
 from summarizer.backends.registry import create_backend
 from summarizer.bench.data import dev_set_path, load_dev_records
 from summarizer.bench.machine import describe_machine
-from summarizer.bench.seq2seq import DISTILBART_GENERATION, backend_options, bench_model
+from summarizer.bench.rounds import interleave, stopwatch
+from summarizer.bench.seq2seq import DISTILBART_GENERATION, WARMUP_TEXT, backend_options, bench_model
 from summarizer.bench.suite import default_work_dir
 from summarizer.specs import ModelSpec
 
@@ -119,19 +119,17 @@ def main() -> None:
         for batch_size in args.batch_sizes:
             variants[f"CTranslate2 {compute_type}, batch {batch_size}"] = ct2_variant(compute_type, batch_size)
     # Warm-up, untimed: first calls pick kernels and allocate.
-    backend.summarize_batch([Article(id="warmup", text="The council met on Tuesday.")], n_bullets=3)
+    backend.summarize_batch([Article(id="warmup", text=WARMUP_TEXT)], n_bullets=3)
 
-    seconds: dict[str, list[float]] = {name: [] for name in variants}
-    texts: dict[str, list[str]] = {}
-    for number in range(args.rounds):
-        order = list(variants) if number % 2 == 0 else list(reversed(variants))
-        for name in order:
-            start = time.perf_counter()
-            with torch.inference_mode():
-                texts[name] = variants[name]()
-            seconds[name].append(time.perf_counter() - start)
-            print(f"{name}: {seconds[name][-1]:.1f} s", flush=True)
+    def timed(name: str) -> dict[str, Any]:
+        with stopwatch() as times, torch.inference_mode():
+            written = variants[name]()
+        print(f"{name}: {times['wall_seconds']:.1f} s", flush=True)
+        return {"texts": written, **times}
 
+    per_round = interleave(list(variants), args.rounds, timed)
+    seconds = {name: [measurement["wall_seconds"] for measurement in runs] for name, runs in per_round.items()}
+    texts = {name: runs[-1]["texts"] for name, runs in per_round.items()}
     baseline_name = next(iter(variants))
     baseline = sum(seconds[baseline_name])
     reference = texts[baseline_name]

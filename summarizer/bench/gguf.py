@@ -348,17 +348,29 @@ def sequential_split(total: dict[str, Any]) -> dict[str, float]:
     Both bounds assume one prompt alone already keeps the matrix kernels busy, as prompts of hundreds
     of tokens do; short prompts (``--quick`` cuts articles to 60 words) gain from batching too.
     """
-    prompt, decode = total.get("prompt_seconds", 0.0), total.get("decode_seconds", 0.0)
-    split = {"prompt_seconds": prompt, "decode_seconds": decode}
-    if prompt and decode:
-        rate = total["prompt_tokens"] / prompt
-        split["prompt_share"] = prompt / (prompt + decode)
-        split["slots_ceiling"] = (prompt + decode) / prompt
-        split["slots_ceiling_at_prompt_rate"] = (prompt + decode) / (prompt + total["generated_tokens"] / rate)
-        split["prompt_tokens_per_second"] = rate
-        split["prompt_tokens_per_article"] = total["prompt_tokens"] / total["items"]
-        split["decode_ms_per_token"] = 1000 * decode / total["generated_tokens"]
+    split = phase_split(total)
+    if split is None:
+        return {"prompt_seconds": total.get("prompt_seconds", 0.0), "decode_seconds": total.get("decode_seconds", 0.0)}
+    prompt, decode, rate = split["prompt_seconds"], split["decode_seconds"], split["prompt_tokens_per_second"]
+    split["prompt_share"] = prompt / (prompt + decode)
+    split["slots_ceiling"] = (prompt + decode) / prompt
+    split["slots_ceiling_at_prompt_rate"] = (prompt + decode) / (prompt + total["generated_tokens"] / rate)
     return split
+
+
+def phase_split(total: dict[str, Any]) -> dict[str, float] | None:
+    """A variant's prompt and decode seconds with their rates (tokens/s, ms per generated token); None
+    unless it measured both phases."""
+    prompt, decode = total.get("prompt_seconds", 0.0), total.get("decode_seconds", 0.0)
+    if not (prompt and decode):
+        return None
+    return {
+        "prompt_seconds": prompt,
+        "decode_seconds": decode,
+        "prompt_tokens_per_article": total["prompt_tokens"] / total["items"],
+        "prompt_tokens_per_second": total["prompt_tokens"] / prompt,
+        "decode_ms_per_token": 1000 * decode / total["generated_tokens"],
+    }
 
 
 # One article at a time, each with its own prompt/decode split: transformers from FirstLogitsClock,
@@ -376,17 +388,8 @@ def phase_rates(totals: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]
     token, where 8-bit weights and llama.cpp's fused kernels pay. llama.cpp's prompt tokens exclude
     the instructions restored from the saved prefix (``cache_prefix``); transformers computes them.
     """
-    rates = {}
-    for variant in PHASE_VARIANTS:
-        total = totals.get(variant, {})
-        if total.get("prompt_seconds") and total.get("decode_seconds"):
-            rates[variant] = {
-                "prompt_seconds": total["prompt_seconds"],
-                "decode_seconds": total["decode_seconds"],
-                "prompt_tokens_per_article": total["prompt_tokens"] / total["items"],
-                "prompt_tokens_per_second": total["prompt_tokens"] / total["prompt_seconds"],
-                "decode_ms_per_token": 1000 * total["decode_seconds"] / total["generated_tokens"],
-            }
+    splits = {variant: phase_split(totals.get(variant, {})) for variant in PHASE_VARIANTS}
+    rates = {variant: split for variant, split in splits.items() if split is not None}
     baseline = rates.get("transformers")
     if baseline:
         for rate in rates.values():
