@@ -70,8 +70,10 @@ class ExtractiveOptions(BackendOptions):
     # embedding: a local sentence-transformers directory; None = the packaged all-MiniLM-L6-v2.
     encoder_path: str | None = None
     encode_batch_size: int = Field(default=64, ge=1)
-    # numpy: no torch import (fast start; BERT models only); torch: any encoder; auto: numpy when it fits.
-    encoder_engine: Literal["auto", "numpy", "torch"] = "auto"
+    # numpy: no torch import (fast start; BERT models only); torch-bert: the same network in torch (2x
+    # numpy over many articles); torch: transformers, any encoder; auto: numpy, then torch-bert once a
+    # run is long enough (summarizer.extractive.embeddings).
+    encoder_engine: Literal["auto", "numpy", "torch-bert", "torch"] = "auto"
     # Compression rules applied to each chosen sentence (see summarizer.extractive.compression.RULES).
     compression: list[CompressionRule] = Field(default_factory=list)
     # trailing_clauses: end sentences longer than clause_max_words at a clause boundary, keeping

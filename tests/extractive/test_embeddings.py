@@ -1,4 +1,5 @@
-"""The numpy MiniLM engine computes what the torch engine computes, without importing torch."""
+"""The numpy and torch-bert MiniLM engines compute what transformers' BertModel computes; auto starts on
+numpy (no torch import) and moves to torch-bert once a run is long."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+from summarizer.extractive import embeddings
 from summarizer.extractive.bert_numpy import gelu, supports
 from summarizer.extractive.embeddings import SentenceEncoder, length_batches, packaged_model_path
 from summarizer.text import split_sentences
@@ -45,13 +47,37 @@ def test_numpy_and_torch_tokenize_alike(encoders):
     assert max(len(ids) for ids in numpy_engine._tokenize(SENTENCES)) == 256
 
 
-def test_numpy_embeddings_equal_torch_to_float32_precision(encoders, summeval_path):
+@pytest.fixture
+def dev_sentences(summeval_path) -> list[str]:
     articles = [json.loads(line)["article"] for line in summeval_path.read_text().splitlines()[:3]]
-    sentences = SENTENCES + [s for article in articles for s in split_sentences(article)]
-    numpy_vectors, torch_vectors = (encoder.encode(sentences) for encoder in encoders)
-    assert numpy_vectors.shape == torch_vectors.shape == (len(sentences), 384)
+    return SENTENCES + [s for article in articles for s in split_sentences(article)]
+
+
+def test_numpy_embeddings_equal_torch_to_float32_precision(encoders, dev_sentences):
+    numpy_vectors, torch_vectors = (encoder.encode(dev_sentences) for encoder in encoders)
+    assert numpy_vectors.shape == torch_vectors.shape == (len(dev_sentences), 384)
     assert np.abs(numpy_vectors - torch_vectors).max() < 1e-5
     assert np.allclose(np.linalg.norm(numpy_vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_torch_bert_embeddings_equal_transformers_to_float32_precision(encoders, dev_sentences):
+    # Packed tokens in the linear layers, padded ones in attention: batches of mixed lengths.
+    torch_bert = SentenceEncoder(engine="torch-bert", batch_size=4)
+    assert torch_bert.engine == "torch-bert"
+    vectors = torch_bert.encode(dev_sentences)
+    assert vectors.shape == (len(dev_sentences), 384)
+    assert np.abs(vectors - encoders[1].encode(dev_sentences)).max() < 1e-5
+
+
+def test_auto_moves_to_torch_bert_once_a_run_is_long(encoders, dev_sentences, monkeypatch):
+    monkeypatch.setattr(embeddings, "TORCH_AFTER_TOKENS", 200)
+    auto = SentenceEncoder(batch_size=4)
+    first = auto.encode(SENTENCES[:1])  # a dozen tokens: still numpy
+    assert auto.engine == "numpy"
+    vectors = auto.encode(dev_sentences)  # the tokens so far pass 200: this call runs on torch
+    assert auto.engine == "torch-bert"
+    assert np.abs(first - encoders[0].encode(SENTENCES[:1])).max() < 1e-6
+    assert np.abs(vectors - encoders[0].encode(dev_sentences)).max() < 1e-5
 
 
 def test_vectors_come_back_in_input_order(encoders):

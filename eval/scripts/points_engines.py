@@ -1,0 +1,95 @@
+"""The default model (`points`) over the dev set with each MiniLM engine: numpy, auto and torch-bert.
+
+Each run is a fresh `summarizer run` over the SummEval dev set with the `points` spec and only
+`encoder_engine` changed, its peak RSS from its rusage; the engines take turns in ABBA rounds, and every
+run's summaries are compared with the numpy engine's first run.
+
+    .venv/bin/python eval/scripts/points_engines.py --out eval/points-engines.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+from script_report import command, save
+
+from summarizer.bench.coldstart import cli_command, run_with_rusage
+from summarizer.bench.data import dev_set_path
+from summarizer.bench.machine import describe_machine
+from summarizer.bench.rounds import interleave
+from summarizer.specs import resolve_spec
+
+ENGINES = ("numpy", "auto", "torch-bert")
+
+
+def bullets(path: Path) -> list[list[str]]:
+    return [json.loads(line)["bullets"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    dev_set = dev_set_path()
+    spec = resolve_spec("points").model_dump(mode="json", exclude_none=True)
+    reference: list[list[str]] = []
+    with tempfile.TemporaryDirectory(prefix="points-engines-") as scratch:
+        specs = {}
+        for engine in ENGINES:
+            specs[engine] = Path(scratch) / f"points-{engine}.yaml"
+            options = {**spec["options"], "encoder_engine": engine}
+            specs[engine].write_text(yaml.safe_dump({**spec, "name": f"points-{engine}", "options": options}))
+
+        def run(engine: str) -> dict[str, Any]:
+            out = Path(scratch) / f"{engine}.jsonl"
+            out.unlink(missing_ok=True)
+            code, seconds, peak = run_with_rusage(
+                cli_command(str(specs[engine]), [str(dev_set)], "--text-field", "article", "--out", str(out)))
+            if code != 0:
+                raise SystemExit(f"engine {engine}: summarizer run exited {code}")
+            summaries = bullets(out)
+            reference[:] = reference or summaries
+            same = sum(a == b for a, b in zip(summaries, reference, strict=True))
+            return {"seconds": seconds, "peak_mib": peak, "same": same, "articles": len(summaries)}
+
+        runs = interleave(ENGINES, args.rounds, run)
+    machine = describe_machine()
+    numpy_seconds = statistics.median(run["seconds"] for run in runs["numpy"])
+    lines = [
+        "# The default model with each MiniLM engine", "",
+        command("points_engines.py", f"--rounds {args.rounds}" if args.rounds != 2 else "", args.out)
+        + f", started {started} on {machine.cpu_model}, {machine.physical_cores} physical cores: "
+        f"`summarizer run {dev_set.name} --text-field article` with the `points` spec, only `encoder_engine` "
+        f"changed; a fresh process per run, {args.rounds} ABBA rounds.", "",
+        "| engine | wall s per run | median | vs numpy | peak RSS MB | same summaries as numpy's first run |",
+        "|---|---|---|---|---|---|",
+    ]
+    for engine, engine_runs in runs.items():
+        median = statistics.median(run["seconds"] for run in engine_runs)
+        walls = ", ".join(f"{run['seconds']:.1f}" for run in engine_runs)
+        same = ", ".join(f"{run['same']}/{run['articles']}" for run in engine_runs)
+        peak = max(run["peak_mib"] for run in engine_runs)
+        lines.append(f"| `{engine}` | {walls} | {median:.1f} | {numpy_seconds / median:.2f}x | {peak:.0f} | {same} |")
+    lines += [
+        "",
+        "- Wall seconds are the whole process: imports, loading MiniLM, reading, summarizing and writing "
+        "the dev set.",
+        "- Load average after each run: "
+        + "; ".join(f"`{engine}` " + ", ".join(f"{run['load_average']:.1f}" for run in engine_runs)
+                    for engine, engine_runs in runs.items()) + ".",
+    ]
+    save(lines, args.out)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
