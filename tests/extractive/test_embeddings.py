@@ -121,3 +121,14 @@ def test_the_default_model_summarizes_without_importing_torch(seed_file):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
     assert packaged_model_path().is_dir()
+
+
+def test_bfloat16_is_torch_bert_close_to_float32(encoders, dev_sentences):
+    auto = SentenceEncoder(batch_size=4, dtype="bfloat16")
+    assert auto.engine == "torch-bert"  # numpy has no bfloat16: every vector from the same arithmetic
+    vectors = auto.encode(dev_sentences)
+    assert vectors.dtype == np.float32
+    cosines = (vectors * encoders[0].encode(dev_sentences)).sum(axis=1)
+    assert cosines.min() > 0.999
+    with pytest.raises(ValueError, match="numpy engine computes in float32 only"):
+        SentenceEncoder(engine="numpy", dtype="bfloat16")
