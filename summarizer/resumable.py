@@ -14,17 +14,21 @@ import json
 import platform
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import IO
 
 from summarizer import __version__
-from summarizer.articles import Article
+from summarizer.articles import Article, Summary
 from summarizer.backends.base import Backend
 from summarizer.bullets import DEFAULT_MAX_CHARS
 from summarizer.pipeline import summarize_articles
 from summarizer.store import Store, SummaryKey
+
+# pipeline.summarize_articles' signature: (articles, backend, n_bullets, bullet_max_chars) -> one
+# Summary per article, in their order. engines.ray_engine.ray_summarizer has it too.
+Summarize = Callable[[Iterable[Article], Backend, int, int], Iterator[Summary]]
 
 # Packages whose versions change what a run produces; recorded in every manifest.
 RECORDED_PACKAGES = (
@@ -157,8 +161,14 @@ def run_with_store(
     retry_errors: bool = True,
     quiet: bool = False,
     progress_stream: IO[str] | None = None,
+    summarize: Summarize = summarize_articles,
 ) -> StoreRunResult:
     """Store ``articles``, then summarize what has no summary yet for this model and parameters.
+
+    ``summarize`` turns the pending articles into summaries: by default this process's ``backend``;
+    ``ray_summarizer`` hands them to Ray actors, which load their own models (the backend is then
+    only read for its spec). Each summary is saved as it arrives, so an interrupted run keeps what
+    was done.
 
     ``include_backlog`` also summarizes stored articles from earlier, interrupted runs (a feed that
     answers 304 brings no article, yet the previous run may have stopped half-way); without it only
@@ -177,14 +187,14 @@ def run_with_store(
         pending = store.pending_articles(key, retry_errors=retry_errors)
         if not include_backlog:
             pending = [article for article in pending if article.content_hash in seen_hashes]
-        if pending:
+        if pending and summarize is summarize_articles:
             loading = time.perf_counter()
             backend.ensure_loaded()
             result.timings["load_s"] = round(time.perf_counter() - loading, 4)
         summarizing = time.perf_counter()
         progress = Progress(len(pending), stream=progress_stream, quiet=quiet)
-        # summarize_articles yields exactly one Summary per article, in input order.
-        summaries = summarize_articles(pending, backend, n_bullets, bullet_max_chars)
+        # One Summary per article, in input order; nothing to start (no Ray) when nothing is pending.
+        summaries = summarize(pending, backend, n_bullets, bullet_max_chars) if pending else iter(())
         for article, summary in zip(pending, summaries, strict=True):
             store.save_summary(summary, article.content_hash, key, run_id=result.run_id)
             result.summarized += 1

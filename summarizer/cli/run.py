@@ -16,7 +16,7 @@ from summarizer.config import load_config
 from summarizer.hub import ModelUnavailableError
 from summarizer.ingest import IngestOptions, load_articles
 from summarizer.outputs import FORMATS, format_for_path, open_writer
-from summarizer.pipeline import RunStats, run
+from summarizer.pipeline import RunStats, run, summarize_articles
 from summarizer.specs import ModelSpec
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_UNUSABLE = 0, 1, 2
@@ -99,9 +99,6 @@ def handle(args: argparse.Namespace) -> int:
     if not args.inputs and not args.feeds:
         print("error: give at least one INPUT or --feeds FILE", file=sys.stderr)
         return EXIT_UNUSABLE
-    if args.engine == "ray" and args.store:
-        print("error: --engine ray writes files; use the local engine with --store", file=sys.stderr)
-        return EXIT_UNUSABLE
     try:
         backend = backend_for(model)
         if not args.store and args.engine == "local":
@@ -115,7 +112,11 @@ def handle(args: argparse.Namespace) -> int:
         print("error: with --store, write outputs with `summarizer digest --store ... --out FILE`", file=sys.stderr)
         return EXIT_UNUSABLE
     if args.store:
-        return run_into_store(args, backend, n_bullets, options, config.bullet_max_chars)
+        try:
+            return run_into_store(args, backend, n_bullets, options, config.bullet_max_chars)
+        except (ImportError, RuntimeError) as error:  # Ray missing or its run failed; the manifest says so too
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_UNUSABLE
     # --limit counts articles over the whole run, not per input.
     articles = islice(iter_inputs(args.inputs, options), args.limit)
     fmt = args.format or format_for_path(args.out, config.format)
@@ -149,7 +150,8 @@ def run_on_ray(args: argparse.Namespace, articles: Iterable[Article], spec: Mode
 
 def run_into_store(args: argparse.Namespace, backend: Backend, n_bullets: int, options: IngestOptions,
                    bullet_max_chars: int) -> int:
-    """Feeds and files into the SQLite store; only articles without a summary are summarized."""
+    """Feeds and files into the SQLite store; only articles without a summary are summarized (by this
+    process, or with --engine ray by Ray actors, each summary stored as it comes back)."""
     from summarizer.ingest.feeds import handles_source, iter_source_articles, load_feed_list
     from summarizer.ingest.http import Fetcher
     from summarizer.resumable import format_report, run_with_store
@@ -160,7 +162,12 @@ def run_into_store(args: argparse.Namespace, backend: Backend, n_bullets: int, o
     other_sources = [name for name in sources if not handles_source(name)]
     with Store(args.store) as store, Fetcher() as fetcher:
         articles = chain(iter_source_articles(feed_sources, fetcher, store), iter_inputs(other_sources, options))
+        summarize = summarize_articles
+        if args.engine == "ray":
+            from summarizer.engines.ray_engine import ray_summarizer
+
+            summarize = ray_summarizer(args.num_actors, args.ray_address, args.ray_batch_size)
         result = run_with_store(islice(articles, args.limit), backend, n_bullets, store,
-                                bullet_max_chars=bullet_max_chars, quiet=args.quiet)
+                                bullet_max_chars=bullet_max_chars, quiet=args.quiet, summarize=summarize)
         print(format_report(result, backend.spec.name), file=sys.stderr)
     return EXIT_SOME_FAILED if result.errors else EXIT_OK

@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from summarizer.articles import Article, Summary
 from summarizer.backends.registry import create_backend
+from summarizer.cli.main import main
 from summarizer.engines.ray_bench import bench_ray, format_results
 from summarizer.engines.ray_engine import (
     RayEngineError,
@@ -29,6 +31,7 @@ from summarizer.ingest import IngestOptions, load_articles
 from summarizer.outputs import ParquetSummaryWriter
 from summarizer.pipeline import summarize_articles
 from summarizer.specs import ModelSpec, resolve_spec
+from summarizer.store import Store
 
 N_ARTICLES = 20
 N_BULLETS = 3
@@ -128,6 +131,31 @@ def test_benchmark_reports_one_and_two_actors(local_ray, dev_articles):
     table = format_results(results)
     assert "speed-up" in table and "1.00x" in table
     assert results[1].to_record()["actors"] == 2
+
+
+def stored_bullets(path) -> dict[str, tuple[str, str | None]]:
+    connection = sqlite3.connect(path)
+    try:
+        rows = connection.execute("SELECT article_hash, bullets, error FROM summaries").fetchall()
+    finally:
+        connection.close()
+    return {article_hash: (bullets, error) for article_hash, bullets, error in rows}
+
+
+@pytest.mark.slow
+def test_store_run_on_ray_stores_what_the_local_engine_stores_and_resumes(local_ray, tmp_path, summeval_path):
+    def store_run(store, limit: int, *engine: str) -> int:
+        return main(["run", str(summeval_path), "--text-field", "article", "--limit", str(limit), "--model",
+                     "textrank", "--bullets", str(N_BULLETS), "--store", str(store), "--quiet", *engine])
+
+    ray_engine = ("--engine", "ray", "--num-actors", "2", "--ray-batch-size", "2")
+    assert store_run(tmp_path / "local.db", 6) == 0
+    assert store_run(tmp_path / "ray.db", 4, *ray_engine) == 0
+    assert len(stored_bullets(tmp_path / "ray.db")) == 4
+    assert store_run(tmp_path / "ray.db", 6, *ray_engine) == 0  # only the 2 new ones go to the actors
+    assert stored_bullets(tmp_path / "ray.db") == stored_bullets(tmp_path / "local.db")
+    with Store(tmp_path / "ray.db") as store:
+        assert [run["counts"]["summarized"] for run in store.runs()] == [4, 2]
 
 
 # --- no Ray needed -----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 
 from summarizer.articles import Article
 from summarizer.ingest.feeds import load_source_articles
-from summarizer.pipeline import WINDOW
+from summarizer.pipeline import WINDOW, summarize_articles
 from summarizer.resumable import Progress, format_report, run_with_store, summary_key
 from summarizer.store import Store
 from tests.conftest import PROJECT_ROOT
@@ -196,3 +196,26 @@ def test_progress_goes_to_the_given_stream_unless_quiet(tmp_path, fake_backend_r
         run_with_store(articles, backend, 2, store, quiet=quiet, progress_stream=stream)
     output = stream.getvalue()
     assert output == "" if quiet else ("1/1" in output and "articles/s" in output)
+
+
+def test_another_summarizer_gets_only_pending_articles_and_no_local_load(tmp_path, fake_backend_registered):
+    # The Ray engine's path: the actors summarize, this process never loads the model.
+    done = Article(id="done", url="https://news.example/done", text="The done story about the mayor is here. Yes.")
+    fresh = Article(id="fresh", url="https://news.example/fresh", text="The fresh story about the port is here. Yes.")
+    backend = fake_backend_registered.create_backend(fake_spec())
+    handed: list[list[str]] = []
+
+    def summarize(pending, spec_holder, n_bullets, bullet_max_chars):
+        handed.append([article.id for article in pending])
+        worker = fake_backend_registered.create_backend(spec_holder.spec)  # as a Ray actor builds its own
+        return summarize_articles(pending, worker, n_bullets, bullet_max_chars)
+
+    with Store(tmp_path / "s.db") as store:
+        run_with_store([done], backend, 2, store, quiet=True)
+        loads_before = backend.calls
+        result = run_with_store([done, fresh], backend, 2, store, quiet=True, summarize=summarize)
+        again = run_with_store([done, fresh], backend, 2, store, quiet=True, summarize=summarize)
+        assert store.pending_articles(summary_key(backend, 2)) == []
+    assert handed == [["fresh"]]  # the second rerun had nothing pending: summarize not called
+    assert backend.calls == loads_before
+    assert (result.summarized, again.summarized) == (1, 0)
