@@ -26,6 +26,14 @@ _TERMINAL = (".", "!", "?", "…", '"', "”", "'", "’", ")", "。", "！", "�
 _CODE_FENCE = re.compile(r"^```\w*\s*$")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?%])")
+# English words a shortened sentence must not end on ("... approved the plan for the."): articles,
+# prepositions, conjunctions, auxiliaries, possessives. The cut moves back before them.
+_DANGLING = frozenset(
+    "a an the of to in on at by for from with into onto over under about after before since until "
+    "between against during without within through and or but nor as than that which who whom whose "
+    "where when while if because although its their his our your my this these those is are was "
+    "were be been being has have had will would can could should may might must not no".split()
+)
 
 
 def _strip_markup(line: str) -> str:
@@ -75,7 +83,15 @@ def _shorten(bullet: str, max_chars: int) -> str:
     cut = max(window.rfind(", "), window.rfind("; "), window.rfind(" – "), window.rfind(" - "))
     if cut < max_chars // 3:
         cut = window.rfind(" ")
-    return window[:cut].rstrip(",;:–- ") + "."
+    return _without_dangling_end(window[:cut].rstrip(",;:–- ")) + "."
+
+
+def _without_dangling_end(text: str) -> str:
+    """``text`` without the function words it ends on, unless nothing else would be left."""
+    words = text.split(" ")
+    while len(words) > 1 and words[-1].lower().strip("\"'“”‘’(") in _DANGLING:
+        words.pop()
+    return " ".join(words).rstrip(",;:–- ")
 
 
 def is_near_duplicate(candidate: str, kept: list[str], threshold: float = NEAR_DUPLICATE_JACCARD) -> bool:

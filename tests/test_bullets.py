@@ -68,3 +68,12 @@ def test_sole_cut_off_bullet_is_shortened_to_complete_clauses():
     (bullet,) = to_bullets(raw, 3)
     assert bullet.endswith(".") and "202." not in bullet
     assert bullet.startswith("United's win was a highlight of the season")
+
+
+def test_a_sentence_cut_between_words_does_not_end_on_a_function_word():
+    raw = "- The committee reviewed " + "the long list of proposals for the new harbour " * 8 + "."
+    for max_chars in range(60, 120):
+        (bullet,) = to_bullets(raw, 1, max_chars=max_chars)
+        last = bullet.rstrip(".").split()[-1].lower()
+        assert len(bullet) <= max_chars and bullet.endswith(".")
+        assert last not in {"the", "of", "for"}, bullet
