@@ -11,7 +11,9 @@ dev set its ROUGE went down (eval/leaderboards/README.md), so it is opt-in (`req
 The converted file is written next to nothing the user owns: into the cache folder
 (``$XDG_CACHE_HOME/summarizer/gguf``), named after the source's name and a digest of its content, so
 changed weights get a new conversion, and the same weights installed again (a new virtual environment,
-a fresh clone: a new modification time) reuse the old one instead of adding another copy.
+a fresh clone: a new modification time) reuse the old one instead of adding another copy. Beside
+each conversion a ``.source`` note names the file it was made from; when that file's weights change
+(a package upgrade), the new conversion replaces the old one instead of adding 135 MB per version.
 """
 
 from __future__ import annotations
@@ -121,4 +123,34 @@ def reencoded(source: Path, target: str) -> Path:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     log.warning("re-encoding %s as %s once (cached in %s)", source.name, target, out.parent)
-    return convert(source, target, out)
+    convert(source, target, out)
+    origin = str(source.resolve())
+    source_note(out).write_text(origin + "\n", encoding="utf-8")
+    for old in superseded(origin, target, out):
+        log.warning("removed %s: made from an earlier version of %s", old.name, source.name)
+    return out
+
+
+def source_note(conversion: Path) -> Path:
+    return conversion.with_name(conversion.name + ".source")
+
+
+def superseded(origin: str, target: str, keep: Path) -> list[Path]:
+    """Delete the ``target`` conversions made from ``origin`` (a resolved path) other than ``keep``:
+    earlier versions of the same file. Conversions of other paths stay, even with the same weights
+    (another environment may still use them); one whose note names ``origin`` but which another
+    environment shared is made again there on its next use."""
+    removed = []
+    for note in keep.parent.glob(f"*.{target}.gguf.source"):
+        conversion = note.with_name(note.name.removesuffix(".source"))
+        if conversion == keep:
+            continue
+        try:
+            if note.read_text(encoding="utf-8").strip() != origin:
+                continue
+            conversion.unlink(missing_ok=True)
+            note.unlink()
+        except OSError:  # another process removed it first, or a read-only cache: nothing lost
+            continue
+        removed.append(conversion)
+    return removed

@@ -246,6 +246,25 @@ def test_a_reinstalled_source_reuses_its_conversion_and_changed_weights_do_not(t
         converted_path(first, "Q8_0"))
 
 
+def test_new_weights_at_the_same_path_replace_the_old_conversion(tmp_path, monkeypatch):
+    from summarizer import gguf_convert
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(gguf_convert, "convert", lambda source, target, out: out.write_bytes(source.read_bytes()))
+    package, other = tmp_path / "site" / "model.gguf", tmp_path / "other" / "model.gguf"
+    for path in (package, other):
+        path.parent.mkdir()
+        path.write_bytes(b"version 1")
+    first, elsewhere = gguf_convert.reencoded(package, "Q8_0"), gguf_convert.reencoded(other, "F16")
+    assert gguf_convert.reencoded(package, "Q8_0") == first and first.is_file()  # reused, nothing removed
+    package.write_bytes(b"version 2")  # the package upgraded in place
+    second = gguf_convert.reencoded(package, "Q8_0")
+    assert second != first and second.read_bytes() == b"version 2"
+    assert not first.exists() and not gguf_convert.source_note(first).exists()
+    assert elsewhere.is_file()  # another path's conversion stays
+    assert gguf_convert.source_note(second).read_text().strip() == str(package.resolve())
+
+
 def test_unknown_requantize_target_is_rejected(tmp_path):
     from summarizer.gguf_convert import convert
 
