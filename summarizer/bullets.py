@@ -83,12 +83,13 @@ def _shorten(bullet: str, max_chars: int) -> str:
     cut = max(window.rfind(", "), window.rfind("; "), window.rfind(" – "), window.rfind(" - "))
     if cut < max_chars // 3:
         cut = window.rfind(" ")
-    return _without_dangling_end(window[:cut].rstrip(",;:–- ")) + "."
+    return _without_dangling_end(window[:cut]) + "."
 
 
 def _without_dangling_end(text: str) -> str:
-    """``text`` without the function words it ends on, unless nothing else would be left."""
-    words = text.split(" ")
+    """``text`` without its trailing clause punctuation and the function words it ends on, unless nothing
+    else would be left."""
+    words = text.rstrip(",;:–- ").split(" ")
     while len(words) > 1 and words[-1].lower().strip("\"'“”‘’(") in _DANGLING:
         words.pop()
     return " ".join(words).rstrip(",;:–- ")

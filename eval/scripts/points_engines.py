@@ -12,7 +12,6 @@ ROUGE against the dev set's references is its first run's.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 from datetime import datetime, timezone
@@ -26,7 +25,14 @@ from summarizer.bench.coldstart import cli_command, run_with_rusage
 from summarizer.bench.data import dev_set_path
 from summarizer.bench.machine import describe_machine
 from summarizer.bench.rounds import interleave
-from summarizer.evaluation.harness import EvalConfig, Evaluator, load_predictions, load_references
+from summarizer.evaluation.harness import (
+    EvalConfig,
+    Evaluator,
+    PredictionItem,
+    ReferenceItem,
+    load_predictions,
+    load_references,
+)
 from summarizer.specs import resolve_spec
 
 # variant -> (encoder_engine, encoder_dtype)
@@ -39,13 +45,9 @@ VARIANTS = {
 ROUGE_KEYS = ("rouge1_f", "rouge2_f", "rougeLsum_f")
 
 
-def bullets(path: Path) -> list[list[str]]:
-    return [json.loads(line)["bullets"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def rouge(predictions: Path, dev_set: Path) -> dict[str, float]:
+def rouge(predictions: dict[str, PredictionItem], references: dict[str, ReferenceItem]) -> dict[str, float]:
     config = EvalConfig(bootstrap_resamples=1, bullet_metrics=False, faithfulness=False)
-    result = Evaluator(config).evaluate(load_predictions(predictions), load_references(dev_set))
+    result = Evaluator(config).evaluate(predictions, references)
     return {key: 100 * result.aggregates[key]["mean"] for key in ROUGE_KEYS}
 
 
@@ -57,7 +59,9 @@ def main() -> None:
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     dev_set = dev_set_path()
     spec = resolve_spec("points").model_dump(mode="json", exclude_none=True)
-    reference: list[list[str]] = []
+    references = load_references(dev_set)
+    # Article id -> bullets of the numpy engine's first run, which every run is compared with.
+    reference: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="points-engines-") as scratch:
         specs, scores = {}, {}
         for number, (variant, (engine, dtype)) in enumerate(VARIANTS.items()):
@@ -72,10 +76,13 @@ def main() -> None:
                 cli_command(str(specs[variant]), [str(dev_set)], "--text-field", "article", "--out", str(out)))
             if code != 0:
                 raise SystemExit(f"{variant}: summarizer run exited {code}")
-            summaries = bullets(out)
-            reference[:] = reference or summaries
-            scores.setdefault(variant, rouge(out, dev_set))
-            same = sum(a == b for a, b in zip(summaries, reference, strict=True))
+            predictions = load_predictions(out)
+            summaries = {article_id: item.bullets for article_id, item in predictions.items()}
+            if not reference:
+                reference.update(summaries)
+            if variant not in scores:  # each variant's first run
+                scores[variant] = rouge(predictions, references)
+            same = sum(summaries.get(article_id) == bullets for article_id, bullets in reference.items())
             return {"seconds": seconds, "peak_mib": peak, "same": same, "articles": len(summaries)}
 
         runs = interleave(list(VARIANTS), args.rounds, run)

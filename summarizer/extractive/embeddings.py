@@ -105,7 +105,7 @@ class SentenceEncoder:
         fits = numpy_engine_fits(Path(self.model_path))
         # auto with a BERT model: numpy now, torch-bert after TORCH_AFTER_TOKENS (see encode); numpy has
         # no bfloat16, so with it auto is torch-bert from the start (every vector from the same arithmetic).
-        self._switch_at = TORCH_AFTER_TOKENS if engine == "auto" and fits and dtype == "float32" else None
+        self._switch_pending = engine == "auto" and fits and dtype == "float32"
         self._encoded_tokens = 0
         if engine == "auto":
             engine = "torch" if not fits else "numpy" if dtype == "float32" else "torch-bert"
@@ -152,10 +152,12 @@ class SentenceEncoder:
 
     def _maybe_switch(self, tokens: int) -> None:
         """auto: move to torch-bert once the tokens encoded so far would repay importing torch."""
-        self._encoded_tokens += tokens
-        if self._switch_at is None or self._encoded_tokens < self._switch_at:
+        if not self._switch_pending:
             return
-        self._switch_at = None
+        self._encoded_tokens += tokens
+        if self._encoded_tokens < TORCH_AFTER_TOKENS:
+            return
+        self._switch_pending = False
         if importlib.util.find_spec("torch") is None:
             return
         try:
