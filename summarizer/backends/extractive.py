@@ -75,7 +75,7 @@ class ExtractiveOptions(BackendOptions):
     # run is long enough (summarizer.extractive.embeddings).
     encoder_engine: Literal["auto", "numpy", "torch-bert", "torch"] = "auto"
     # bfloat16: the torch engines' arithmetic in bfloat16, for CPUs with AMX or AVX512-BF16 (others
-    # emulate it); auto then runs torch-bert from the start. 2.38x numpy on the dev set, 99/100 same
+    # emulate it); auto then runs torch-bert from the start. 2.33x numpy on the dev set, 99/100 same
     # summaries, ROUGE within 0.05 (eval/points-engines.md).
     encoder_dtype: Literal["float32", "bfloat16"] = "float32"
     # Compression rules applied to each chosen sentence (see summarizer.extractive.compression.RULES).
