@@ -158,6 +158,21 @@ def test_store_run_on_ray_stores_what_the_local_engine_stores_and_resumes(local_
         assert [run["counts"]["summarized"] for run in store.runs()] == [4, 2]
 
 
+@pytest.mark.slow
+def test_a_store_run_on_ray_whose_model_cannot_load_exits_with_the_reason(local_ray, tmp_path, capsys):
+    spec = tmp_path / "broken.yaml"
+    spec.write_text("name: broken\nbackend: llama-cpp\noptions:\n  model_path: /nonexistent/model.gguf\n")
+    article = tmp_path / "a.txt"
+    article.write_text("The council met on Tuesday. It approved the budget after a long debate.")
+    code = main(["run", str(article), "--model", str(spec), "--store", str(tmp_path / "s.db"), "--quiet",
+                 "--engine", "ray"])
+    assert code == 2
+    assert "GGUF model file not found: /nonexistent/model.gguf" in capsys.readouterr().err
+    with Store(tmp_path / "s.db") as store:
+        (run,) = store.runs()
+    assert run["status"] == "failed" and run["counts"]["summarized"] == 0
+
+
 # --- no Ray needed -----------------------------------------------------------------------------------
 def test_invalid_options_fail_before_ray_starts():
     spec = ModelSpec(name="bad", backend="extractive", options={"no_such_option": 1})
