@@ -1,46 +1,66 @@
-"""Which weights for llama-server: SmolLM2-135M's shipped Q4_1 against the same weights re-encoded as Q8_0
-(summarizer.gguf_convert), one slot and 8 parallel slots, in ABBA rounds over the same articles.
+"""Which weights for llama.cpp: SmolLM2-135M's shipped Q4_1 against the same weights re-encoded
+(summarizer.gguf_convert: Q8_0, F16, F32), one slot and several parallel slots, in ABBA rounds over the
+same articles.
 
-Each run is the bench's own child (summarizer.bench.gguf.llama_cpp_worker with ``runtime: llama-server``),
-so the numbers compare with eval/bench.md's GGUF section: exactly ``--tokens`` new tokens per article,
-``cache_prefix: true``, the server's own prompt and decode timings.
+Each run is the bench's own child (summarizer.bench.gguf.llama_cpp_worker, ``--runtime`` llama-server or
+xllamacpp), so the numbers compare with eval/bench.md's GGUF section: exactly ``--tokens`` new tokens per
+article, ``cache_prefix: true``, the server's own prompt and decode timings.
 
     .venv/bin/python eval/scripts/llama_server_weights.py --out eval/llama-server-weights.md
+    .venv/bin/python eval/scripts/llama_server_weights.py --runtime xllamacpp --weights Q8_0 F16 F32 \
+        --out eval/xllamacpp-weights.md
 """
 
 from __future__ import annotations
 
+import argparse
 import platform
 from datetime import datetime, timezone
 
 from script_report import command, gguf_comparison_arguments, save
 
 from summarizer.bench.gguf import run_llama_cpp
+from summarizer.bench.machine import describe_machine
 from summarizer.bench.rounds import combine, interleave, speedup
+from summarizer.gguf_convert import TARGETS
 
-# weights label -> the worker's ``requantize`` (None: the file as shipped)
-WEIGHTS = {"Q4_1": None, "Q8_0": "Q8_0"}
+SHIPPED = "Q4_1"
+
+
+def options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runtime", choices=("llama-server", "xllamacpp"), default="llama-server")
+    parser.add_argument("--weights", nargs="+", choices=(SHIPPED, *TARGETS), default=[SHIPPED, "Q8_0"],
+                        help=f"{SHIPPED}: the file as shipped; the others re-encode it")
+
+
+def cpu_name() -> str:
+    machine = describe_machine()
+    return f"{machine.cpu_model}, {machine.physical_cores} cores"
 
 
 def main() -> None:
-    args, texts = gguf_comparison_arguments(__doc__.splitlines()[0])
-    variants = [f"{weights} {slots}" for weights in WEIGHTS for slots in (1, args.slots)]
+    args, texts = gguf_comparison_arguments(__doc__.splitlines()[0], options)
+    weights_list = args.weights
+    variants = [f"{weights} {slots}" for weights in weights_list for slots in (1, args.slots)]
 
     def run(variant: str) -> dict:
         weights, slots = variant.split()
-        result = run_llama_cpp(texts, args.tokens, "llama-server", int(slots), WEIGHTS[weights])
+        result = run_llama_cpp(texts, args.tokens, args.runtime, int(slots), None if weights == SHIPPED else weights)
         print(f"{variant}: {result['wall_seconds']:.1f} s", flush=True)
         return result
 
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     totals = {variant: combine(runs) for variant, runs in interleave(variants, args.rounds, run).items()}
-    best_one = max((totals[f"{weights} 1"] for weights in WEIGHTS), key=lambda t: t["items_per_second"])
+    best_one = max((totals[f"{weights} 1"] for weights in weights_list), key=lambda t: t["items_per_second"])
+    arguments = f"--slots {args.slots}"
+    if args.runtime != "llama-server" or weights_list != [SHIPPED, "Q8_0"]:
+        arguments = f"--runtime {args.runtime} --weights {' '.join(weights_list)} " + arguments
     lines = [
-        "# llama-server: shipped Q4_1 or re-encoded Q8_0 weights", "",
-        command("llama_server_weights.py", f"--slots {args.slots}", args.out)
-        + f", started {started} on {platform.machine()}, {len(texts)} dev articles, exactly {args.tokens} new "
-        f"tokens each, SmolLM2-135M-Instruct, `cache_prefix: true`, {args.rounds} ABBA rounds (the bench's "
-        "llama_cpp_worker). Prompt and decode seconds are the server's own timings, summed over the slots "
+        f"# {args.runtime}: shipped {SHIPPED} or re-encoded weights", "",
+        command("llama_server_weights.py", arguments, args.out)
+        + f", started {started} on {platform.machine()} ({cpu_name()}), {len(texts)} dev articles, exactly "
+        f"{args.tokens} new tokens each, SmolLM2-135M-Instruct, `cache_prefix: true`, {args.rounds} ABBA rounds "
+        "(the bench's llama_cpp_worker). Prompt and decode seconds are the server's own timings, summed over the slots "
         "(with several slots they overlap, so they exceed the wall time).", "",
         "| weights | slots | wall s | articles/s | prompt tok/s (server) | decode ms per token, each slot (server) | "
         "vs 1 slot, same weights | vs the fastest 1 slot | peak RSS MB |",

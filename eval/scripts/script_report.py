@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -17,9 +18,11 @@ def save(lines: list[str], out: Path | None) -> None:
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def gguf_comparison_arguments(description: str) -> tuple[argparse.Namespace, list[str]]:
-    """The command line of a llama-server A/B script (articles, tokens, slots, rounds, out) and the texts
-    of the dev articles it runs on."""
+def gguf_comparison_arguments(
+    description: str, extra: Callable[[argparse.ArgumentParser], None] | None = None
+) -> tuple[argparse.Namespace, list[str]]:
+    """The command line of a llama.cpp A/B script (articles, tokens, slots, rounds, out, and what ``extra``
+    adds) and the texts of the dev articles it runs on."""
     from summarizer.bench.data import dev_set_path, load_dev_records
 
     parser = argparse.ArgumentParser(description=description)
@@ -28,5 +31,7 @@ def gguf_comparison_arguments(description: str) -> tuple[argparse.Namespace, lis
     parser.add_argument("--slots", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--out", type=Path)
+    if extra is not None:
+        extra(parser)
     args = parser.parse_args()
     return args, [record.article for record in load_dev_records(dev_set_path())[: args.articles]]

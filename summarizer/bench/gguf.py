@@ -46,8 +46,8 @@ LLAMA_REQUANTIZE = "Q8_0"
 N_BULLETS = 5
 TRANSFORMERS_BATCH = 8
 WARMUP_TEXT = "The council met on Tuesday."
-VARIANTS = ("transformers", "transformers-batched", "transformers-lookup", "llama.cpp", "llama-server",
-            "llama-server-lookup", "llama-server-parallel", "ik_llama.cpp")
+VARIANTS = ("transformers", "transformers-batched", "transformers-lookup", "llama.cpp", "llama.cpp-lookup",
+            "llama.cpp-parallel", "llama-server", "llama-server-lookup", "llama-server-parallel", "ik_llama.cpp")
 
 
 class LlamaVariant(NamedTuple):
@@ -66,8 +66,11 @@ class LlamaVariant(NamedTuple):
 # 8 slots gained 1.76x on Q8_0 against 1.51x on Q4_1, and 8 slots on Q8_0 were 1.67x one slot on Q4_1
 # (eval/llama-server-weights.md, eval/scripts/llama_server_weights.py). Prompt lookup speeds up one slot
 # only: with 8 slots the steps already batch several articles, and verifying drafts made them slower
-# (eval/llama-prompt-lookup.md).
+# (eval/llama-prompt-lookup.md). xllamacpp gets the same three, so that a machine where the prebuilt
+# llama-server cannot run (an AVX2-only CPU: it is built for AVX-512) still measures slots and prompt lookup.
 LLAMA_VARIANTS = {"llama.cpp": LlamaVariant("xllamacpp", False, LLAMA_REQUANTIZE),
+                  "llama.cpp-lookup": LlamaVariant("xllamacpp", False, LLAMA_REQUANTIZE, prompt_lookup=True),
+                  "llama.cpp-parallel": LlamaVariant("xllamacpp", True, LLAMA_REQUANTIZE),
                   "llama-server": LlamaVariant("llama-server", False, LLAMA_REQUANTIZE),
                   "llama-server-lookup": LlamaVariant("llama-server", False, LLAMA_REQUANTIZE, prompt_lookup=True),
                   "llama-server-parallel": LlamaVariant("llama-server", True, LLAMA_REQUANTIZE)}
@@ -89,11 +92,26 @@ class OneAtATime(NamedTuple):
 # result key -> the comparison.
 ONE_AT_A_TIME = {
     "llama_vs_transformers": OneAtATime("llama.cpp", "llama.cpp (xllamacpp)"),
+    "llama_lookup_vs_transformers": OneAtATime("llama.cpp-lookup", "llama.cpp (xllamacpp) with prompt lookup",
+                                               "transformers-lookup", "transformers with prompt lookup"),
     "server_vs_transformers": OneAtATime("llama-server", "llama-server"),
     "lookup_vs_transformers": OneAtATime("llama-server-lookup", "llama-server with prompt lookup",
                                          "transformers-lookup", "transformers with prompt lookup"),
     "ik_vs_transformers": OneAtATime("ik_llama.cpp", "ik_llama.cpp (llama.cpp fork)"),
 }
+
+
+class SlotsPair(NamedTuple):
+    """A runtime with several parallel slots against the same runtime with one."""
+
+    parallel: str
+    sequential: str
+    label: str
+
+
+# result key prefix (``{key}_vs_sequential``, ``{key}_vs_transformers``) -> the pair.
+SLOTS_PAIRS = {"parallel": SlotsPair("llama-server-parallel", "llama-server", "llama-server"),
+               "llama_parallel": SlotsPair("llama.cpp-parallel", "llama.cpp", "llama.cpp (xllamacpp)")}
 # Words compared between engines' outputs: greedy text from fp32 and Q4_1 arithmetic agrees at first,
 # then drifts; a short prefix shows they run the same model and prompt.
 AGREEMENT_WORDS = 5
@@ -375,7 +393,7 @@ def phase_split(total: dict[str, Any]) -> dict[str, float] | None:
 
 # One article at a time, each with its own prompt/decode split: transformers from FirstLogitsClock,
 # llama.cpp from its server's timings (ik_llama.cpp's backend reports none).
-PHASE_VARIANTS = ("transformers", "llama.cpp", "llama-server", "llama-server-lookup")
+PHASE_VARIANTS = ("transformers", "llama.cpp", "llama.cpp-lookup", "llama-server", "llama-server-lookup")
 
 
 def phase_rates(totals: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -486,15 +504,14 @@ def run_gguf(
     phases = phase_rates(totals)
     if phases:
         result["phases"] = phases
-    if "llama-server" in totals:
-        result["sequential_split"] = sequential_split(totals["llama-server"])
-    if "llama-server" in totals and "llama-server-parallel" in totals:
-        result["parallel_vs_sequential"] = speedup(totals["llama-server-parallel"], totals["llama-server"])
-        result["parallel_vs_sequential_rounds"] = round_speedups(
-            per_round["llama-server-parallel"], per_round["llama-server"]
-        )
-    if "llama-server-parallel" in totals and "transformers" in totals:
-        result["parallel_vs_transformers"] = speedup(totals["llama-server-parallel"], totals["transformers"])
+    for key, pair in SLOTS_PAIRS.items():
+        if pair.sequential in totals:
+            result.setdefault("sequential_splits", {})[pair.sequential] = sequential_split(totals[pair.sequential])
+        if pair.sequential in totals and pair.parallel in totals:
+            result[f"{key}_vs_sequential"] = speedup(totals[pair.parallel], totals[pair.sequential])
+            result[f"{key}_vs_sequential_rounds"] = round_speedups(per_round[pair.parallel], per_round[pair.sequential])
+        if pair.parallel in totals and "transformers" in totals:
+            result[f"{key}_vs_transformers"] = speedup(totals[pair.parallel], totals["transformers"])
     return result
 
 

