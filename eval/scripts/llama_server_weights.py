@@ -40,8 +40,7 @@ def cpu_name() -> str:
 
 def main() -> None:
     args, texts = gguf_comparison_arguments(__doc__.splitlines()[0], options)
-    weights_list = args.weights
-    variants = [f"{weights} {slots}" for weights in weights_list for slots in (1, args.slots)]
+    variants = [f"{weights} {slots}" for weights in args.weights for slots in (1, args.slots)]
 
     def run(variant: str) -> dict:
         weights, slots = variant.split()
@@ -51,10 +50,8 @@ def main() -> None:
 
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     totals = {variant: combine(runs) for variant, runs in interleave(variants, args.rounds, run).items()}
-    best_one = max((totals[f"{weights} 1"] for weights in weights_list), key=lambda t: t["items_per_second"])
-    arguments = f"--slots {args.slots}"
-    if args.runtime != "llama-server" or weights_list != [SHIPPED, "Q8_0"]:
-        arguments = f"--runtime {args.runtime} --weights {' '.join(weights_list)} " + arguments
+    best_one = max((totals[f"{weights} 1"] for weights in args.weights), key=lambda t: t["items_per_second"])
+    arguments = f"--runtime {args.runtime} --weights {' '.join(args.weights)} --slots {args.slots}"
     lines = [
         f"# {args.runtime}: shipped {SHIPPED} or re-encoded weights", "",
         command("llama_server_weights.py", arguments, args.out)

@@ -48,8 +48,9 @@ def acceptance(results: dict[str, Any]) -> list[dict[str, Any]]:
             if key in gguf:
                 rows.append(check(f"GGUF: {label} vs {baseline_label}, one article at a time",
                                   f">= {LLAMA_MIN_SPEEDUP:g}x", f"{gguf[key]:.2f}x", gguf[key] >= LLAMA_MIN_SPEEDUP))
-        for variant, label in (("llama.cpp", "llama.cpp (xllamacpp)"), ("llama-server", "llama-server")):
-            phases = gguf.get("phases", {}).get(variant, {})
+        # Phases are compared with plain transformers, so only the engines measured against it get a row.
+        for variant, label, baseline, _ in ONE_AT_A_TIME.values():
+            phases = gguf.get("phases", {}).get(variant, {}) if baseline == "transformers" else {}
             if "decode_vs_transformers" in phases:
                 tg, pp = phases["decode_vs_transformers"], phases["prompt_vs_transformers"]
                 rows.append(check(f"GGUF: {label} vs transformers, one article at a time, text generation alone "
