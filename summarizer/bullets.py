@@ -86,13 +86,17 @@ def _shorten(bullet: str, max_chars: int) -> str:
     return _without_dangling_end(window[:cut]) + "."
 
 
+_CLAUSE_END = ",;:–- "
+
+
 def _without_dangling_end(text: str) -> str:
     """``text`` without its trailing clause punctuation and the function words it ends on, unless nothing
     else would be left."""
-    words = text.rstrip(",;:–- ").split(" ")
-    while len(words) > 1 and words[-1].lower().strip("\"'“”‘’(") in _DANGLING:
+    words = text.rstrip(_CLAUSE_END).split(" ")
+    # A word is dangling with its clause punctuation too ("... the harbour and, the.").
+    while len(words) > 1 and words[-1].lower().strip(_CLAUSE_END + "\"'“”‘’(") in _DANGLING:
         words.pop()
-    return " ".join(words).rstrip(",;:–- ")
+    return " ".join(words).rstrip(_CLAUSE_END)
 
 
 def is_near_duplicate(candidate: str, kept: list[str], threshold: float = NEAR_DUPLICATE_JACCARD) -> bool:

@@ -161,13 +161,14 @@ def run_with_store(
     retry_errors: bool = True,
     quiet: bool = False,
     progress_stream: IO[str] | None = None,
-    summarize: Summarize = summarize_articles,
+    summarize: Summarize | None = None,
 ) -> StoreRunResult:
     """Store ``articles``, then summarize what has no summary yet for this model and parameters.
 
-    ``summarize`` turns the pending articles into summaries: by default this process's ``backend``;
-    ``ray_summarizer`` hands them to Ray actors, which load their own models (the backend is then
-    only read for its spec). Each summary is saved as it arrives, so an interrupted run keeps what
+    ``summarize`` turns the pending articles into summaries. Left ``None``, this process's ``backend``
+    does it (loaded here, its load time reported as ``load_s``); a given function, such as
+    ``ray_summarizer``, loads whatever it needs itself (Ray actors build their own models; the
+    backend is then only read for its spec). Each summary is saved as it arrives, so an interrupted run keeps what
     was done.
 
     ``include_backlog`` also summarizes stored articles from earlier, interrupted runs (a feed that
@@ -187,10 +188,12 @@ def run_with_store(
         pending = store.pending_articles(key, retry_errors=retry_errors)
         if not include_backlog:
             pending = [article for article in pending if article.content_hash in seen_hashes]
-        if pending and summarize is summarize_articles:
-            loading = time.perf_counter()
-            backend.ensure_loaded()
-            result.timings["load_s"] = round(time.perf_counter() - loading, 4)
+        if summarize is None:
+            summarize = summarize_articles
+            if pending:
+                loading = time.perf_counter()
+                backend.ensure_loaded()
+                result.timings["load_s"] = round(time.perf_counter() - loading, 4)
         summarizing = time.perf_counter()
         progress = Progress(len(pending), stream=progress_stream, quiet=quiet)
         # One Summary per article, in input order; nothing to start (no Ray) when nothing is pending.

@@ -77,3 +77,10 @@ def test_a_sentence_cut_between_words_does_not_end_on_a_function_word():
         last = bullet.rstrip(".").split()[-1].lower()
         assert len(bullet) <= max_chars and bullet.endswith(".")
         assert last not in {"the", "of", "for"}, bullet
+
+
+def test_a_function_word_before_a_comma_is_dangling_too():
+    # The cut lands after "and, the": both words go, and the comma with them.
+    raw = "- Ministers approved the budget for the harbour and, the " + "x" * 200 + " remainder."
+    (bullet,) = to_bullets(raw, 1, max_chars=70)
+    assert bullet == "Ministers approved the budget for the harbour."

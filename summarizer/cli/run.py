@@ -16,7 +16,7 @@ from summarizer.config import load_config
 from summarizer.hub import ModelUnavailableError
 from summarizer.ingest import IngestOptions, load_articles
 from summarizer.outputs import FORMATS, format_for_path, open_writer
-from summarizer.pipeline import RunStats, run, summarize_articles
+from summarizer.pipeline import RunStats, run
 from summarizer.specs import ModelSpec
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_UNUSABLE = 0, 1, 2
@@ -162,7 +162,7 @@ def run_into_store(args: argparse.Namespace, backend: Backend, n_bullets: int, o
     other_sources = [name for name in sources if not handles_source(name)]
     with Store(args.store) as store, Fetcher() as fetcher:
         articles = chain(iter_source_articles(feed_sources, fetcher, store), iter_inputs(other_sources, options))
-        summarize = summarize_articles
+        summarize = None  # this process's backend
         if args.engine == "ray":
             from summarizer.engines.ray_engine import ray_summarizer
 

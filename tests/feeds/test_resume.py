@@ -144,6 +144,7 @@ def test_errors_are_stored_and_listed(tmp_path, fake_backend_registered):
     assert manifest["counts"]["failed"] == 1 and len(manifest["errors"]) == 2
     assert manifest["versions"]["summarizer"] and "transformers" in manifest["versions"]
     assert manifest["params"]["n_bullets"] == 2 and manifest["timings"]["total_s"] >= 0
+    assert manifest["timings"]["load_s"] >= 0  # this process loaded the backend itself
     report = format_report(result, "fake")
     assert "summarized 2/3" in report and "fake failure on b1" in report
 
@@ -219,3 +220,4 @@ def test_another_summarizer_gets_only_pending_articles_and_no_local_load(tmp_pat
     assert handed == [["fresh"]]  # the second rerun had nothing pending: summarize not called
     assert backend.calls == loads_before
     assert (result.summarized, again.summarized) == (1, 0)
+    assert "load_s" not in result.timings  # the given function loaded its own model, not this process
