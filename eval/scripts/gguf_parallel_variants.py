@@ -15,7 +15,9 @@ import argparse
 import json
 import os
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,72 @@ def llama(texts: list[str], tokens: int, slots: int, server: dict[str, Any] | No
     """Wall seconds of the bench's llama.cpp worker (Q8_0 weights, like the bench)."""
     payload = {"new_tokens": tokens, "n_parallel": slots, "texts": texts, "server": server or {}}
     return run_child("summarizer.bench.gguf:llama_cpp_worker", payload)["wall_seconds"]
+
+
+def replicas_worker(payload: dict[str, Any]) -> dict[str, Any]:
+    """Child: one server per core, each with one thread and ``n_parallel`` slots, taking articles from
+    one queue (data parallelism: no thread of one server waits for another's)."""
+    import queue
+    import threading
+
+    from summarizer.articles import Article
+    from summarizer.backends.llama_cpp import reply_text
+    from summarizer.backends.registry import create_backend
+    from summarizer.bench.gguf import LLAMA_REQUANTIZE, SPEC_NAME, WARMUP_TEXT
+    from summarizer.bench.rounds import stopwatch
+    from summarizer.specs import resolve_spec
+
+    base = resolve_spec(SPEC_NAME)
+    slots = payload["n_parallel"]
+    options = {**base.options, "n_parallel": slots, "max_tokens": payload["new_tokens"], "n_threads": 1,
+               "requantize": LLAMA_REQUANTIZE, "cache_prefix": True}
+    backends = [create_backend(base.model_copy(update={"options": options})) for _ in range(os.cpu_count() or 1)]
+    for backend in backends:
+        backend.ensure_loaded()
+        backend.complete({**backend.chat_request(Article(id="", text=WARMUP_TEXT), N_BULLETS), "max_tokens": 4})
+    todo: queue.Queue[int] = queue.Queue()
+    for index in range(len(payload["texts"])):
+        todo.put(index)
+    texts = [""] * len(payload["texts"])
+
+    def drain(backend: Any) -> None:
+        while True:
+            try:
+                index = todo.get_nowait()
+            except queue.Empty:
+                return
+            request = backend.chat_request(Article(id="", text=payload["texts"][index]), N_BULLETS)
+            texts[index] = reply_text(backend.chat({**request, "ignore_eos": True}))
+
+    with stopwatch() as times:
+        threads = [threading.Thread(target=drain, args=(backend,)) for backend in backends for _ in range(slots)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    for backend in backends:
+        backend.close()
+    return {"texts": texts, **times}
+
+
+def replicas(texts: list[str], tokens: int, slots: int) -> float:
+    payload = {"new_tokens": tokens, "n_parallel": slots, "texts": texts}
+    return run_child("gguf_parallel_variants:replicas_worker", payload,
+                     env={"PYTHONPATH": str(SCRIPT_DIR)})["wall_seconds"]
+
+
+def abba(one: Callable[[], float], many: Callable[[], float], rounds: int) -> tuple[float, float]:
+    """Mean seconds of ``one`` and ``many`` over ``rounds`` rounds, in ABBA order (the machine is shared:
+    a slow stretch then weighs on both)."""
+    ones, manys = [], []
+    for round_index in range(rounds):
+        if round_index % 2 == 0:
+            ones.append(one())
+            manys.append(many())
+        else:
+            manys.append(many())
+            ones.append(one())
+    return sum(ones) / rounds, sum(manys) / rounds
 
 
 def ik_sequences_worker(payload: dict[str, Any]) -> dict[str, Any]:
@@ -102,6 +170,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=8)
     parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=2, help="ABBA rounds per setting; seconds are their mean")
     parser.add_argument("--out", type=Path, default=Path("eval/gguf-parallel.md"))
     args = parser.parse_args()
     with open(dev_set_path(), encoding="utf-8") as handle:
@@ -114,6 +183,8 @@ def main() -> None:
         "flash attention off": (texts, {"flash_attn_type": 0}),
         "KV cache Q8_0 (flash attention on)": (texts, {"flash_attn_type": 1, "cache_type": "Q8_0"}),
         "KV cache F32, flash attention off": (texts, {"flash_attn_type": 0, "cache_type": "F32"}),
+        "KV cache F32, flash attention on": (texts, {"flash_attn_type": 1, "cache_type": "F32"}),
+        "KV cache BF16, flash attention on": (texts, {"flash_attn_type": 1, "cache_type": "BF16"}),
         # One KV buffer for every slot: each token then attends over all slots' cells, masked.
         "one KV buffer shared by the slots (kv_unified)": (texts, {"kv_unified": True}),
         "micro-batch 2048 (n_ubatch)": (texts, {"n_ubatch": 2048}),
@@ -121,10 +192,20 @@ def main() -> None:
     }
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     rows = []
+    bench_one = 0.0
     for name, (inputs, server) in settings.items():
-        one, many = llama(inputs, tokens, 1, server), llama(inputs, tokens, n, server)
+        one, many = abba(partial(llama, inputs, tokens, 1, server), partial(llama, inputs, tokens, n, server),
+                         args.rounds)
+        bench_one = bench_one or one
         rows.append(f"| llama.cpp (xllamacpp): {name} | {one:.1f} | {many:.1f} | {one / many:.2f}x |")
         print(rows[-1], flush=True)
+    cores = os.cpu_count() or 1
+    per_server = max(1, n // cores)
+    one, many = abba(partial(replicas, texts, tokens, 1), partial(replicas, texts, tokens, per_server), args.rounds)
+    rows.append(f"| llama.cpp (xllamacpp): {cores} servers of 1 thread each, 1 slot each vs {per_server} slots each "
+                f"({bench_one / one:.2f}x and {bench_one / many:.2f}x the first row's 1 slot) | {one:.1f} | "
+                f"{many:.1f} | {one / many:.2f}x |")
+    print(rows[-1], flush=True)
 
     alone = ik(texts, tokens, 1, flash_attn=True)
     together = ik(texts, tokens, n, flash_attn=False)
@@ -141,12 +222,14 @@ def main() -> None:
     lines = [
         "# GGUF: what limits parallel decoding here", "",
         "Generated by:", "", "```",
-        f"python eval/scripts/gguf_parallel_variants.py --articles {n} --tokens {tokens} --out {args.out}",
+        f"python eval/scripts/gguf_parallel_variants.py --articles {n} --tokens {tokens} --rounds {args.rounds} "
+        f"--out {args.out}",
         "```", "",
         f"SmolLM2-135M (Q4_1 re-encoded as Q8_0), the first {n} dev-set articles, the {N_BULLETS}-bullet chat "
         f"prompt, exactly {tokens} new tokens each. llama.cpp rows run `summarizer bench`'s worker (our "
         f"llama-cpp backend's embedded server) with 1 slot and with {n} slots, one setting changed per row; "
-        "each number is one fresh process (load and warm-up untimed). "
+        f"each number is the mean of {args.rounds} fresh processes (load and warm-up untimed), 1 slot and "
+        f"{n} slots in ABBA order. "
         f"CPU: {machine.cpu_model} ({machine.vendor}, family {machine.cpu_family}), {machine.physical_cores} cores, "
         f"{', '.join(machine.vector_extensions)}; started {started}.", "",
         f"| setting | 1 slot s | {n} slots s | ratio |", "|---|---|---|---|", *rows, "",
