@@ -11,7 +11,7 @@ from __future__ import annotations
 import platform
 from datetime import datetime, timezone
 
-from script_report import command, gguf_comparison_arguments, save
+from script_report import command, comparison_flags, gguf_comparison_arguments, save
 
 from summarizer.backends.llama_cpp import PromptLookup
 from summarizer.bench.gguf import LLAMA_REQUANTIZE, dequantized_model_dir, run_llama_cpp, run_transformers
@@ -44,7 +44,7 @@ def main() -> None:
     totals = {variant: combine(runs) for variant, runs in per_round.items()}
     lines = [
         "# Prompt-lookup decoding", "",
-        command("llama_prompt_lookup.py", f"--articles {args.articles} --slots {args.slots}", args.out)
+        command("llama_prompt_lookup.py", comparison_flags(args), args.out)
         + f", started {started} on {platform.machine()}, {len(texts)} dev articles, exactly {args.tokens} new "
         f"tokens each (llama.cpp `ignore_eos`), {args.rounds} ABBA rounds. llama.cpp: SmolLM2-135M-Instruct "
         f"{LLAMA_REQUANTIZE}, `cache_prefix: true`, prompt lookup `ngram: {LOOKUP.ngram}, max_draft: "

@@ -15,7 +15,7 @@ import os
 import platform
 from datetime import datetime, timezone
 
-from script_report import command, gguf_comparison_arguments, save
+from script_report import command, comparison_flags, gguf_comparison_arguments, save
 
 from summarizer.backends.llama_cpp import SERVER_SPIN_ENV
 from summarizer.bench.gguf import LLAMA_REQUANTIZE, run_llama_cpp
@@ -44,7 +44,7 @@ def main() -> None:
     spin = ", ".join(f"{name}={value}" for name, value in SERVER_SPIN_ENV.items())
     lines = [
         "# llama-server: how its OpenMP workers wait", "",
-        command("llama_server_spin.py", f"--slots {args.slots}", args.out)
+        command("llama_server_spin.py", comparison_flags(args), args.out)
         + f", started {started} on {platform.machine()}, {len(texts)} dev articles, exactly {args.tokens} new "
         f"tokens each, SmolLM2-135M-Instruct {LLAMA_REQUANTIZE}, `cache_prefix: true`, {args.rounds} ABBA rounds "
         f"(the bench's llama_cpp_worker). Bounded spin is `{spin}` in the server's environment.", "",

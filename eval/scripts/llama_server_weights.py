@@ -17,7 +17,7 @@ import argparse
 import platform
 from datetime import datetime, timezone
 
-from script_report import command, gguf_comparison_arguments, save
+from script_report import command, comparison_flags, gguf_comparison_arguments, save
 
 from summarizer.bench.gguf import run_llama_cpp
 from summarizer.bench.machine import describe_machine
@@ -51,7 +51,7 @@ def main() -> None:
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     totals = {variant: combine(runs) for variant, runs in interleave(variants, args.rounds, run).items()}
     best_one = max((totals[f"{weights} 1"] for weights in args.weights), key=lambda t: t["items_per_second"])
-    arguments = f"--runtime {args.runtime} --weights {' '.join(args.weights)} --slots {args.slots}"
+    arguments = f"--runtime {args.runtime} --weights {' '.join(args.weights)} {comparison_flags(args)}".strip()
     lines = [
         f"# {args.runtime}: shipped {SHIPPED} or re-encoded weights", "",
         command("llama_server_weights.py", arguments, args.out)

@@ -18,6 +18,15 @@ def save(lines: list[str], out: Path | None) -> None:
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+COMPARISON_DEFAULTS = {"articles": 16, "tokens": 128, "slots": 8, "rounds": 2}
+
+
+def comparison_flags(args: argparse.Namespace) -> str:
+    """The shared options a run changed from their defaults, so the quoted command reproduces it."""
+    changed = {name: getattr(args, name) for name, default in COMPARISON_DEFAULTS.items()}
+    return " ".join(f"--{name} {value}" for name, value in changed.items() if value != COMPARISON_DEFAULTS[name])
+
+
 def gguf_comparison_arguments(
     description: str, extra: Callable[[argparse.ArgumentParser], None] | None = None
 ) -> tuple[argparse.Namespace, list[str]]:
@@ -26,10 +35,8 @@ def gguf_comparison_arguments(
     from summarizer.bench.data import dev_set_path, load_dev_records
 
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--articles", type=int, default=16)
-    parser.add_argument("--tokens", type=int, default=128)
-    parser.add_argument("--slots", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=2)
+    for name, default in COMPARISON_DEFAULTS.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
     parser.add_argument("--out", type=Path)
     if extra is not None:
         extra(parser)
