@@ -24,6 +24,7 @@ from typing import Any
 from summarizer.bench.child import run_child
 from summarizer.bench.data import dev_set_path
 from summarizer.bench.machine import describe_machine
+from summarizer.bench.rounds import interleave
 
 SCRIPT_DIR = Path(__file__).resolve().parent
 SHORT_WORDS = 20
@@ -91,17 +92,12 @@ def replicas(texts: list[str], tokens: int, slots: int) -> float:
 
 
 def abba(one: Callable[[], float], many: Callable[[], float], rounds: int) -> tuple[float, float]:
-    """Mean seconds of ``one`` and ``many`` over ``rounds`` rounds, in ABBA order (the machine is shared:
-    a slow stretch then weighs on both)."""
-    ones, manys = [], []
-    for round_index in range(rounds):
-        if round_index % 2 == 0:
-            ones.append(one())
-            manys.append(many())
-        else:
-            manys.append(many())
-            ones.append(one())
-    return sum(ones) / rounds, sum(manys) / rounds
+    """Mean seconds of ``one`` and ``many`` over ``rounds`` rounds, in the bench's ABBA order (the machine is
+    shared: a slow stretch then weighs on both)."""
+    runs = {"one": one, "many": many}
+    results = interleave(list(runs), rounds, lambda variant: {"wall_seconds": runs[variant]()})
+    seconds = {variant: [m["wall_seconds"] for m in measured] for variant, measured in results.items()}
+    return sum(seconds["one"]) / len(seconds["one"]), sum(seconds["many"]) / len(seconds["many"])
 
 
 def ik_sequences_worker(payload: dict[str, Any]) -> dict[str, Any]:

@@ -23,8 +23,8 @@ COMPARISON_DEFAULTS = {"articles": 16, "tokens": 128, "slots": 8, "rounds": 2}
 
 def comparison_flags(args: argparse.Namespace) -> str:
     """The shared options a run changed from their defaults, so the quoted command reproduces it."""
-    changed = {name: getattr(args, name) for name, default in COMPARISON_DEFAULTS.items()}
-    return " ".join(f"--{name} {value}" for name, value in changed.items() if value != COMPARISON_DEFAULTS[name])
+    return " ".join(f"--{name} {getattr(args, name)}" for name, default in COMPARISON_DEFAULTS.items()
+                    if getattr(args, name) != default)
 
 
 def gguf_comparison_arguments(
