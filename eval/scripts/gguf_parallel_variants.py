@@ -45,21 +45,12 @@ def replicas_worker(payload: dict[str, Any]) -> dict[str, Any]:
     import queue
     import threading
 
-    from summarizer.articles import Article
     from summarizer.backends.llama_cpp import reply_text
-    from summarizer.backends.registry import create_backend
-    from summarizer.bench.gguf import LLAMA_REQUANTIZE, SPEC_NAME, WARMUP_TEXT
+    from summarizer.bench.gguf import bench_request, loaded_llama_cpp
     from summarizer.bench.rounds import stopwatch
-    from summarizer.specs import resolve_spec
 
-    base = resolve_spec(SPEC_NAME)
     slots = payload["n_parallel"]
-    options = {**base.options, "n_parallel": slots, "max_tokens": payload["new_tokens"], "n_threads": 1,
-               "requantize": LLAMA_REQUANTIZE, "cache_prefix": True}
-    backends = [create_backend(base.model_copy(update={"options": options})) for _ in range(os.cpu_count() or 1)]
-    for backend in backends:
-        backend.ensure_loaded()
-        backend.complete({**backend.chat_request(Article(id="", text=WARMUP_TEXT), N_BULLETS), "max_tokens": 4})
+    backends = [loaded_llama_cpp(payload, n_threads=1) for _ in range(os.cpu_count() or 1)]
     todo: queue.Queue[int] = queue.Queue()
     for index in range(len(payload["texts"])):
         todo.put(index)
@@ -71,8 +62,7 @@ def replicas_worker(payload: dict[str, Any]) -> dict[str, Any]:
                 index = todo.get_nowait()
             except queue.Empty:
                 return
-            request = backend.chat_request(Article(id="", text=payload["texts"][index]), N_BULLETS)
-            texts[index] = reply_text(backend.chat({**request, "ignore_eos": True}))
+            texts[index] = reply_text(backend.chat(bench_request(backend, payload["texts"][index])))
 
     with stopwatch() as times:
         threads = [threading.Thread(target=drain, args=(backend,)) for backend in backends for _ in range(slots)]

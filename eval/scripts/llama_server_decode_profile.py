@@ -28,11 +28,9 @@ from pathlib import Path
 
 from script_report import command, save
 
-from summarizer.backends.registry import create_backend
 from summarizer.bench.data import dev_set_path, load_dev_records
-from summarizer.bench.gguf import SPEC_NAME
+from summarizer.bench.gguf import loaded_llama_cpp
 from summarizer.bench.machine import describe_machine
-from summarizer.specs import resolve_spec
 
 CONTEXT_PER_SLOT = 4096
 # Symbols of the CPU flash-attention path: the kernel, its per-position K dot products and exponentials.
@@ -52,11 +50,9 @@ def symbol_shares(perf_data: Path) -> dict[str, float]:
 
 def profile(slots: int, prompts: list[str], tokens: int, work: Path, runtime: str,
             requantize: str | None) -> dict[str, float]:
-    base = resolve_spec(SPEC_NAME)
-    options = {**base.options, "runtime": runtime, "requantize": requantize, "n_parallel": slots,
-               "n_ctx": CONTEXT_PER_SLOT, "cache_prefix": False}
-    backend = create_backend(base.model_copy(update={"options": options}))
-    backend.ensure_loaded()
+    settings = {"n_parallel": slots, "new_tokens": tokens, "runtime": runtime, "requantize": requantize,
+                "cache_prefix": False}
+    backend = loaded_llama_cpp(settings, n_ctx=CONTEXT_PER_SLOT)
     server = backend.server
     # xllamacpp's server runs inside this process: perf then samples it (and our threads feeding it).
     pid = getattr(server, "pid", None) or os.getpid()

@@ -225,31 +225,43 @@ class FirstLogitsClock:
         return first - self._started, end - first
 
 
-def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
-    """Child: our llama-cpp backend's server (``runtime``: xllamacpp or llama-server); ``n_parallel``
-    slots take that many articles at once."""
+def loaded_llama_cpp(payload: dict[str, Any], **options: Any) -> Any:
+    """Our llama-cpp backend for the bench's spec, loaded and warmed up, with the bench's settings from
+    ``payload`` (``n_parallel``, ``new_tokens``; ``runtime``, ``requantize``, ``cache_prefix``,
+    ``server_args``, ``prompt_lookup`` and ``server`` where given) and then ``options`` over them."""
     from summarizer.articles import Article
-    from summarizer.backends.llama_cpp import reply_text
     from summarizer.backends.registry import create_backend
     from summarizer.specs import resolve_spec
 
     base = resolve_spec(SPEC_NAME)
-    runtime = payload.get("runtime", "xllamacpp")
-    options = {**base.options, "n_parallel": payload["n_parallel"], "max_tokens": payload["new_tokens"],
-               "requantize": payload.get("requantize", LLAMA_REQUANTIZE), "runtime": runtime,
-               "cache_prefix": payload.get("cache_prefix", True), "server_args": payload.get("server_args", []),
-               "prompt_lookup": payload.get("prompt_lookup")}
-    backend = create_backend(base.model_copy(update={"options": options}))
+    settings = {**base.options, "n_parallel": payload["n_parallel"], "max_tokens": payload["new_tokens"],
+                "requantize": payload.get("requantize", LLAMA_REQUANTIZE),
+                "runtime": payload.get("runtime", "xllamacpp"), "cache_prefix": payload.get("cache_prefix", True),
+                "server_args": payload.get("server_args", []), "prompt_lookup": payload.get("prompt_lookup"),
+                **options}
+    backend = create_backend(base.model_copy(update={"options": settings}))
     if payload.get("server"):
         backend.server_params = with_server_settings(backend.server_params, payload["server"])
     backend.ensure_loaded()
+    backend.complete({**backend.chat_request(Article(id="", text=WARMUP_TEXT), N_BULLETS), "max_tokens": 4})
+    return backend
 
-    def request(text: str) -> dict[str, Any]:
-        # ignore_eos: every article gets exactly max_tokens tokens, as on the transformers side.
-        return {**backend.chat_request(Article(id="", text=text), N_BULLETS), "ignore_eos": True}
 
-    backend.complete({**request(WARMUP_TEXT), "max_tokens": 4})
-    requests = [request(text) for text in payload["texts"]]
+def bench_request(backend: Any, text: str) -> dict[str, Any]:
+    """The chat request for one article, as every llama.cpp variant sends it."""
+    from summarizer.articles import Article
+
+    # ignore_eos: every article gets exactly max_tokens tokens, as on the transformers side.
+    return {**backend.chat_request(Article(id="", text=text), N_BULLETS), "ignore_eos": True}
+
+
+def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
+    """Child: our llama-cpp backend's server (``runtime``: xllamacpp or llama-server); ``n_parallel``
+    slots take that many articles at once."""
+    from summarizer.backends.llama_cpp import reply_text
+
+    backend = loaded_llama_cpp(payload)
+    requests = [bench_request(backend, text) for text in payload["texts"]]
     # A llama-server child does the work in its own process: its CPU time and memory count too.
     server_usage = getattr(backend.server, "usage", dict)
     before = server_usage()
@@ -265,6 +277,7 @@ def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
         times["helper_peak_rss_mib"] = after.get("peak_rss_mib", 0.0)
     backend.close()
     texts = [reply_text(reply) for reply in replies]
+    runtime = payload.get("runtime", "xllamacpp")
     return {"items": len(texts), "generated_tokens": len(texts) * payload["new_tokens"], "texts": texts,
             "build": llama_server_features() if runtime == "llama-server" else xllamacpp_features(),
             **server_split(replies), **times}
