@@ -94,6 +94,25 @@ def test_lexrank_picks_the_central_sentence():
     assert int(np.argmax(methods.lexrank_scores(STAR))) == CENTER
 
 
+def test_lexrank_ties_survive_summation_order_noise(monkeypatch):
+    # The star's three leaves are tied. Matrix products on another CPU sum in another order and move
+    # the last bits of PageRank's scores and of the cosines; the tie must hold, so that selection takes
+    # the earliest leaf on every machine.
+    exact = methods.lexrank_scores(STAR)
+    leaves = [i for i in range(len(STAR)) if i != CENTER]
+    assert len(set(exact[leaves])) == 1
+    rng = np.random.default_rng(0)
+    pagerank = methods.pagerank
+    monkeypatch.setattr(methods, "pagerank",
+                        lambda *args, **kwargs: pagerank(*args, **kwargs) * (1 + rng.uniform(-1e-14, 1e-14, len(STAR))))
+    similarity = methods.tfidf_cosine_similarity(STAR)
+    for _ in range(20):
+        noise = rng.uniform(-1e-15, 1e-15, similarity.shape)
+        scores = methods.lexrank_scores(STAR, similarity=similarity + (noise + noise.T) / 2)
+        assert np.array_equal(scores, exact)
+        assert methods.select_diverse(scores, similarity, n=2) == [leaves[0], CENTER]
+
+
 def test_lexrank_threshold_cuts_weak_links():
     # With a threshold above every cosine there are no edges: every sentence is equally central.
     scores = methods.lexrank_scores(STAR, threshold=0.99)
