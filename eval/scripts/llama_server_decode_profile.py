@@ -26,11 +26,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
-from script_report import command, save
+from script_report import command, machine_line, save
 
 from summarizer.bench.data import dev_set_path, load_dev_records
 from summarizer.bench.gguf import loaded_llama_cpp
-from summarizer.bench.machine import describe_machine
 
 CONTEXT_PER_SLOT = 4096
 # Symbols of the CPU flash-attention path: the kernel, its per-position K dot products and exponentials.
@@ -80,11 +79,6 @@ def profile(slots: int, prompts: list[str], tokens: int, work: Path, runtime: st
             "attention": sum(shares.get(name, 0.0) for name in ATTENTION_SYMBOLS)}
 
 
-def describe() -> str:
-    machine = describe_machine()
-    return f"{machine.cpu_model}, {machine.physical_cores} physical cores / {machine.logical_cpus} logical CPUs"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slots", type=int, nargs="+", default=[1, 8, 16])
@@ -104,7 +98,7 @@ def main() -> None:
     lines = [
         f"# {args.runtime} decoding: where the time goes", "",
         command("llama_server_decode_profile.py", " ".join(flags), args.out)
-        + f", started {started}: {describe()}, SmolLM2-135M {args.requantize or 'Q4_1'}, "
+        + f", started {started}: {machine_line()}, SmolLM2-135M {args.requantize or 'Q4_1'}, "
         "the first dev articles as raw prompts "
         f"(about {sum(len(r.article) for r in records) // len(records)} characters), {args.tokens} tokens each "
         "decoded after the prompts were computed, all slots at once, sampled by `perf record`.", "",

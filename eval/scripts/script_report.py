@@ -13,6 +13,14 @@ def command(script: str, arguments: str, out: Path | None, python: str = ".venv/
     return "`" + " ".join(part for part in parts if part) + "`"
 
 
+def machine_line() -> str:
+    """The CPU a report ran on, as the reports name it."""
+    from summarizer.bench.machine import describe_machine
+
+    machine = describe_machine()
+    return f"{machine.cpu_model}, {machine.physical_cores} physical cores / {machine.logical_cpus} logical CPUs"
+
+
 def save(lines: list[str], out: Path | None) -> None:
     if out:
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
