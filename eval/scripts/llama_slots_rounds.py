@@ -13,7 +13,7 @@ import argparse
 from datetime import datetime, timezone
 from pathlib import Path
 
-from script_report import command, machine_line, save
+from script_report import COMPARISON_DEFAULTS, command, comparison_flags, machine_line, save
 
 from summarizer.bench.data import dev_set_path, load_dev_records
 from summarizer.bench.gguf import LLAMA_VARIANTS, SLOTS_PAIRS, run_gguf
@@ -24,23 +24,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runtime", choices=("llama-server", "xllamacpp"), default="llama-server")
     parser.add_argument("--slots", type=int, nargs="+", default=[8, 12, 16])
-    parser.add_argument("--articles", type=int, default=16)
-    parser.add_argument("--tokens", type=int, default=128)
-    parser.add_argument("--rounds", type=int, default=2)
+    for name in ("articles", "tokens", "rounds"):
+        parser.add_argument(f"--{name}", type=int, default=COMPARISON_DEFAULTS[name])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     records = load_dev_records(dev_set_path())
-    key = "parallel" if args.runtime == "llama-server" else "llama_parallel"
-    pair = SLOTS_PAIRS[key]
+    # The bench's slots pair whose runtime was asked for.
+    key, pair = next((key, pair) for key, pair in SLOTS_PAIRS.items()
+                     if LLAMA_VARIANTS[pair.sequential].runtime == args.runtime)
     weights = LLAMA_VARIANTS[pair.sequential].requantize or "Q4_1 as shipped"
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     flags = ([f"--runtime {args.runtime}"] if args.runtime != "llama-server" else []) + [
-        "--slots " + " ".join(map(str, args.slots))] + [
-        f"--{name} {getattr(args, name)}" for name, default in (("articles", 16), ("tokens", 128), ("rounds", 2))
-        if getattr(args, name) != default]
+        "--slots " + " ".join(map(str, args.slots)), comparison_flags(args, ("articles", "tokens", "rounds"))]
     lines = [
         f"# {pair.label}: how many parallel slots", "",
-        command("llama_slots_rounds.py", " ".join(flags), args.out)
+        command("llama_slots_rounds.py", " ".join(flag for flag in flags if flag), args.out)
         + f", started {started} on {machine_line()}, {args.articles} dev articles, exactly {args.tokens} new "
         f"tokens each, SmolLM2-135M {weights}, `cache_prefix: true`, {args.rounds} ABBA rounds per slot count "
         "(summarizer.bench.gguf.run_gguf, the bench's own code).", "",

@@ -29,10 +29,11 @@ def save(lines: list[str], out: Path | None) -> None:
 COMPARISON_DEFAULTS = {"articles": 16, "tokens": 128, "slots": 8, "rounds": 2}
 
 
-def comparison_flags(args: argparse.Namespace) -> str:
-    """The shared options a run changed from their defaults, so the quoted command reproduces it."""
-    return " ".join(f"--{name} {getattr(args, name)}" for name, default in COMPARISON_DEFAULTS.items()
-                    if getattr(args, name) != default)
+def comparison_flags(args: argparse.Namespace, names: tuple[str, ...] = tuple(COMPARISON_DEFAULTS)) -> str:
+    """The shared options (of ``names``) a run changed from their defaults, so the quoted command
+    reproduces it."""
+    return " ".join(f"--{name} {getattr(args, name)}" for name in names
+                    if getattr(args, name) != COMPARISON_DEFAULTS[name])
 
 
 def gguf_comparison_arguments(
