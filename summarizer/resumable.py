@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import IO
 
 from summarizer import __version__
@@ -24,16 +23,13 @@ from summarizer.articles import Article, Summary
 from summarizer.backends.base import Backend
 from summarizer.bullets import DEFAULT_MAX_CHARS
 from summarizer.pipeline import summarize_articles
+from summarizer.provenance import OUTPUT_PACKAGES, installed_versions
 from summarizer.store import Store, SummaryKey
 
 # pipeline.summarize_articles' signature: (articles, backend, n_bullets, bullet_max_chars) -> one
 # Summary per article, in their order. engines.ray_engine.ray_summarizer has it too.
 Summarize = Callable[[Iterable[Article], Backend, int, int], Iterator[Summary]]
 
-# Packages whose versions change what a run produces; recorded in every manifest.
-RECORDED_PACKAGES = (
-    "transformers", "torch", "xllamacpp", "sentence-transformers", "feedparser", "trafilatura",
-)
 
 
 @dataclass
@@ -62,13 +58,8 @@ def summary_key(backend: Backend, n_bullets: int, bullet_max_chars: int = DEFAUL
 
 
 def package_versions() -> dict[str, str | None]:
-    versions: dict[str, str | None] = {"summarizer": __version__, "python": platform.python_version()}
-    for package in RECORDED_PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return versions
+    """Versions recorded in every run manifest: ours, Python's and those of the packages that shape outputs."""
+    return {"summarizer": __version__, "python": platform.python_version(), **installed_versions(OUTPUT_PACKAGES)}
 
 
 def format_duration(seconds: float) -> str:

@@ -47,6 +47,7 @@ from tuning import (
 )
 
 from summarizer.evaluation.stats import bootstrap_ci, paired_permutation_test
+from summarizer.provenance import source_fingerprint
 
 # Compression rules measured to help on their own (eval/quality/methods.md); relative_clauses
 # deletes content the reference bullets keep, so it is not in the grid.
@@ -123,13 +124,13 @@ def score_setting(options: dict[str, Any], items, encoder: CachedEncoder) -> tup
 
 
 def score_grid(settings: list[dict[str, Any]], items, encoder: CachedEncoder) -> tuple[np.ndarray, np.ndarray]:
-    """Scores of every setting, cached on disk under a key of the grid, the articles and the code that
-    makes the bullets, so a rerun with nothing changed costs seconds."""
-    code = [PROJECT_ROOT / "summarizer" / name for name in
-            ("extractive/compression.py", "extractive/methods.py", "backends/extractive.py", "bullets.py", "text.py")]
+    """Scores of every setting, cached on disk under a key of the grid, the articles, the seeds and all
+    of the package's source (any file could change the bullets), so a rerun with nothing changed costs
+    seconds."""
     digest = hashlib.sha256(json.dumps([s["options"] for s in settings], sort_keys=True).encode())
     digest.update(json.dumps([item.article.id for item in items]).encode())
-    for path in [*code, *sorted((PROJECT_ROOT / "seeds").glob("*.txt"))]:
+    digest.update(source_fingerprint().encode())
+    for path in sorted((PROJECT_ROOT / "seeds").glob("*.txt")):
         digest.update(path.read_bytes())
     cache = DEFAULT_CACHE / f"grid_scores_{digest.hexdigest()[:16]}.npz"
     if cache.is_file():

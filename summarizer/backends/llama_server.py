@@ -70,6 +70,11 @@ CPU_FLAGS = {
     "fma": "fma", "bmi2": "bmi2", "avx512": "avx512f", "avx512_vbmi": "avx512vbmi",
     "avx512_vnni": "avx512_vnni", "avx512_bf16": "avx512_bf16", "amx_int8": "amx_int8",
 }
+# Compiled in, but used only where the CPU reports it at run time: ggml enables its AMX matrix kernels
+# after asking the kernel for the tile state (arch_prctl), and compilers never emit AMX instructions on
+# their own. Such a build runs elsewhere (on an AMD EPYC with AVX-512 it prints "AMX is not ready to be
+# used!" and computes with AVX-512), so a CPU without these is not a reason to refuse it.
+RUNTIME_GATED_FEATURES = frozenset({"amx_int8"})
 # Run in a child Python so that a second ggml is never loaded into this process beside xllamacpp's.
 _PROBE = """
 import ctypes, json, sys
@@ -138,11 +143,15 @@ def cpu_flags() -> set[str] | None:
 
 
 def missing_cpu_features(features: list[str] | None, flags: set[str] | None = None) -> list[str]:
-    """The compiled-in features this CPU lacks: a build that uses them dies of an illegal instruction."""
+    """The compiled-in features this CPU lacks: a build that uses them dies of an illegal instruction.
+
+    Features the build checks for at run time (RUNTIME_GATED_FEATURES) are not counted.
+    """
     flags = cpu_flags() if flags is None else flags
     if not features or flags is None:
         return []
-    return [name for name in features if name in CPU_FLAGS and CPU_FLAGS[name] not in flags]
+    return [name for name in features
+            if name in CPU_FLAGS and name not in RUNTIME_GATED_FEATURES and CPU_FLAGS[name] not in flags]
 
 
 def unusable_reason(configured: str | None = None) -> str | None:

@@ -13,9 +13,10 @@ import os
 import platform
 import re
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from summarizer.provenance import installed_versions
 
 CPUINFO = Path("/proc/cpuinfo")
 MEMINFO = Path("/proc/meminfo")
@@ -109,13 +110,7 @@ def memory_gib() -> float | None:
 
 
 def package_versions(names: tuple[str, ...] = VERSIONED_PACKAGES) -> dict[str, str]:
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    return installed_versions(names, missing="not installed")
 
 
 def describe_machine(cpuinfo_text: str | None = None) -> Machine:

@@ -1,8 +1,9 @@
 """`summarizer compare`: run several models on one dataset, evaluate all of them the same way, and
 test each against the baseline (Lead-3 by default) with paired statistics.
 
-Predictions are cached per (dataset content, model spec and options, bullet count, package version),
-so re-running a comparison after adding a model only runs the new model.
+Predictions are cached per (dataset content, model spec and options, bullet count, our source code,
+the versions of the packages that shape outputs), so re-running a comparison after adding a model
+only runs the new model, and a code or library change re-runs everything it could have changed.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from summarizer.evaluation.harness import (
     read_jsonl,
 )
 from summarizer.evaluation.stats import paired_bootstrap, paired_permutation_test
+from summarizer.provenance import OUTPUT_PACKAGES, installed_versions, source_fingerprint
 
 SIGNIFICANCE_METRICS = ("rouge1_f", "rouge2_f", "rougeLsum_f")
 
@@ -65,6 +67,17 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def prediction_key_material(dataset_hash: str, spec_key: str, n_bullets: int, text_field: str) -> str:
+    """Everything a model's predictions depend on besides its weights: the cache key's contents.
+
+    Our source fingerprint is part of it because ``__version__`` does not change between commits: a
+    fix to a backend, a prompt or bullet trimming must re-run the models, not reuse their old outputs.
+    """
+    return json.dumps({"dataset": dataset_hash, "spec": spec_key, "bullets": n_bullets, "text_field": text_field,
+                       "version": __version__, "source": source_fingerprint(),
+                       "packages": installed_versions(OUTPUT_PACKAGES)}, sort_keys=True)
+
+
 def run_model_cached(
     model: str, dataset: Path, cache_dir: Path, n_bullets: int, ingest_options, dataset_hash: str
 ) -> tuple[Path, dict[str, Any]]:
@@ -76,8 +89,7 @@ def run_model_cached(
     from summarizer.specs import resolve_spec
 
     spec = resolve_spec(model)
-    key_material = json.dumps({"dataset": dataset_hash, "spec": spec.options_key(), "bullets": n_bullets,
-                               "text_field": ingest_options.text_field, "version": __version__}, sort_keys=True)
+    key_material = prediction_key_material(dataset_hash, spec.options_key(), n_bullets, ingest_options.text_field)
     key = hashlib.sha256(key_material.encode()).hexdigest()[:12]
     predictions_path = cache_dir / f"{safe_name(spec.name)}-{key}.jsonl"
     manifest_path = predictions_path.with_suffix(".run.json")

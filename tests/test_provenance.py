@@ -1,0 +1,55 @@
+"""Provenance: source fingerprints, and `summarizer compare` re-running models when our code changes."""
+
+import json
+
+from summarizer import provenance
+from summarizer.evaluation import compare
+from summarizer.ingest import IngestOptions
+
+
+def test_fingerprint_follows_contents_and_names_but_not_bytecode(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("A = 1\n")
+    (tmp_path / "pkg" / "b.py").write_text("B = 2\n")
+    first = provenance.fingerprint_files(tmp_path)
+    (tmp_path / "pkg" / "__pycache__").mkdir()
+    (tmp_path / "pkg" / "__pycache__" / "a.cpython-311.py").write_text("compiled")
+    assert provenance.fingerprint_files(tmp_path) == first
+    (tmp_path / "pkg" / "a.py").write_text("A = 3\n")
+    edited = provenance.fingerprint_files(tmp_path)
+    assert edited != first
+    (tmp_path / "pkg" / "b.py").rename(tmp_path / "pkg" / "c.py")
+    assert provenance.fingerprint_files(tmp_path) not in (first, edited)
+
+
+def test_source_fingerprint_is_that_of_the_imported_package():
+    assert provenance.source_fingerprint() == provenance.fingerprint_files(provenance.PACKAGE_DIR)[:16]
+
+
+def test_installed_versions_mark_missing_packages():
+    versions = provenance.installed_versions(("pytest", "no-such-package-summarizer"), missing="not installed")
+    assert versions["pytest"][0].isdigit()
+    assert versions["no-such-package-summarizer"] == "not installed"
+
+
+def test_compare_reruns_a_cached_model_after_a_source_change(tmp_path, monkeypatch):
+    dataset = tmp_path / "two.jsonl"
+    with open(dataset, "w", encoding="utf-8") as handle:
+        for index in range(2):
+            text = f"Article {index} opens here. It goes on with a second sentence. A third one ends it."
+            handle.write(json.dumps({"id": f"a{index}", "text": text, "reference_bullets": ["x."]}) + "\n")
+    cache = tmp_path / "cache"
+
+    def predictions() -> tuple[str, bool]:
+        path, manifest = compare.run_model_cached("lead-3", dataset, cache, 3, IngestOptions(), "hash")
+        return path.name, manifest["cached"]
+
+    first_name, first_cached = predictions()
+    assert not first_cached
+    assert predictions() == (first_name, True)
+    monkeypatch.setattr(compare, "source_fingerprint", lambda: "edited-source")
+    edited_name, edited_cached = predictions()
+    assert edited_name != first_name and not edited_cached
+    key = json.loads((cache / edited_name).with_suffix(".run.json").read_text())["key"]
+    assert json.loads(key)["source"] == "edited-source"
+    assert "transformers" in json.loads(key)["packages"]
