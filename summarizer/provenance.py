@@ -32,18 +32,24 @@ def installed_versions(names: tuple[str, ...], missing: str | None = None) -> di
     return versions
 
 
-def fingerprint_files(root: Path, pattern: str = "*.py") -> str:
-    """SHA-256 over the files under ``root`` matching ``pattern``: their relative paths and contents."""
+def content_sha256(path: Path, pattern: str = "*") -> str:
+    """SHA-256 of a file's contents, or of the files under a directory matching ``pattern`` (their
+    relative paths included, in sorted order)."""
     digest = hashlib.sha256()
-    for path in sorted(root.rglob(pattern)):
-        if "__pycache__" in path.parts or not path.is_file():
-            continue
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+    files = sorted(p for p in path.rglob(pattern) if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(str(file.relative_to(path)).encode())
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
 @cache
 def source_fingerprint() -> str:
-    """Fingerprint of the summarizer package's Python source as it is imported now (first 16 hex digits)."""
-    return fingerprint_files(PACKAGE_DIR)[:16]
+    """Fingerprint of the summarizer package's Python source as it is imported now (first 16 hex digits).
+
+    Only ``*.py`` files count, so the bytecode in ``__pycache__`` does not.
+    """
+    return content_sha256(PACKAGE_DIR, "*.py")[:16]

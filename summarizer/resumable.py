@@ -31,7 +31,6 @@ from summarizer.store import Store, SummaryKey
 Summarize = Callable[[Iterable[Article], Backend, int, int], Iterator[Summary]]
 
 
-
 @dataclass
 class StoreRunResult:
     run_id: int

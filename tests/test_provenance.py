@@ -1,5 +1,6 @@
 """Provenance: source fingerprints, and `summarizer compare` re-running models when our code changes."""
 
+import hashlib
 import json
 
 from summarizer import provenance
@@ -7,23 +8,29 @@ from summarizer.evaluation import compare
 from summarizer.ingest import IngestOptions
 
 
-def test_fingerprint_follows_contents_and_names_but_not_bytecode(tmp_path):
+def test_content_hash_follows_contents_and_names_of_the_matching_files(tmp_path):
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "a.py").write_text("A = 1\n")
     (tmp_path / "pkg" / "b.py").write_text("B = 2\n")
-    first = provenance.fingerprint_files(tmp_path)
+    first = provenance.content_sha256(tmp_path, "*.py")
     (tmp_path / "pkg" / "__pycache__").mkdir()
-    (tmp_path / "pkg" / "__pycache__" / "a.cpython-311.py").write_text("compiled")
-    assert provenance.fingerprint_files(tmp_path) == first
+    (tmp_path / "pkg" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"compiled")
+    assert provenance.content_sha256(tmp_path, "*.py") == first
     (tmp_path / "pkg" / "a.py").write_text("A = 3\n")
-    edited = provenance.fingerprint_files(tmp_path)
+    edited = provenance.content_sha256(tmp_path, "*.py")
     assert edited != first
     (tmp_path / "pkg" / "b.py").rename(tmp_path / "pkg" / "c.py")
-    assert provenance.fingerprint_files(tmp_path) not in (first, edited)
+    assert provenance.content_sha256(tmp_path, "*.py") not in (first, edited)
+
+
+def test_content_hash_of_a_file_is_its_sha256(tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_bytes(b'{"id": 1}\n')
+    assert provenance.content_sha256(data) == hashlib.sha256(b'{"id": 1}\n').hexdigest()
 
 
 def test_source_fingerprint_is_that_of_the_imported_package():
-    assert provenance.source_fingerprint() == provenance.fingerprint_files(provenance.PACKAGE_DIR)[:16]
+    assert provenance.source_fingerprint() == provenance.content_sha256(provenance.PACKAGE_DIR, "*.py")[:16]
 
 
 def test_installed_versions_mark_missing_packages():

@@ -47,7 +47,7 @@ from tuning import (
 )
 
 from summarizer.evaluation.stats import bootstrap_ci, paired_permutation_test
-from summarizer.provenance import source_fingerprint
+from summarizer.provenance import content_sha256, source_fingerprint
 
 # Compression rules measured to help on their own (eval/quality/methods.md); relative_clauses
 # deletes content the reference bullets keep, so it is not in the grid.
@@ -130,8 +130,7 @@ def score_grid(settings: list[dict[str, Any]], items, encoder: CachedEncoder) ->
     digest = hashlib.sha256(json.dumps([s["options"] for s in settings], sort_keys=True).encode())
     digest.update(json.dumps([item.article.id for item in items]).encode())
     digest.update(source_fingerprint().encode())
-    for path in sorted((PROJECT_ROOT / "seeds").glob("*.txt")):
-        digest.update(path.read_bytes())
+    digest.update(content_sha256(PROJECT_ROOT / "seeds", "*.txt").encode())
     cache = DEFAULT_CACHE / f"grid_scores_{digest.hexdigest()[:16]}.npz"
     if cache.is_file():
         with np.load(cache) as stored:

@@ -28,7 +28,7 @@ from summarizer.evaluation.harness import (
     read_jsonl,
 )
 from summarizer.evaluation.stats import paired_bootstrap, paired_permutation_test
-from summarizer.provenance import OUTPUT_PACKAGES, installed_versions, source_fingerprint
+from summarizer.provenance import OUTPUT_PACKAGES, content_sha256, installed_versions, source_fingerprint
 
 SIGNIFICANCE_METRICS = ("rouge1_f", "rouge2_f", "rougeLsum_f")
 
@@ -52,19 +52,6 @@ class Comparison:
 
 def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")
-
-
-def file_sha256(path: Path) -> str:
-    """Content hash of a dataset file, or of every file in a dataset directory (names included)."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        if path.is_dir():
-            digest.update(str(file.relative_to(path)).encode())
-        with open(file, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def prediction_key_material(dataset_hash: str, spec_key: str, n_bullets: int, text_field: str) -> str:
@@ -163,7 +150,7 @@ def compare_models(
     eval_config = eval_config or EvalConfig()
     evaluator = Evaluator(eval_config)
     references = load_references(dataset, text_field=ingest_options.text_field)
-    dataset_hash = file_sha256(dataset)
+    dataset_hash = content_sha256(dataset)
     systems: list[SystemResult] = []
     for model in models:
         predictions_path, run_info = run_model_cached(
