@@ -34,8 +34,8 @@ AGREEMENT_WORDS = 8
 
 
 def llama(texts: list[str], tokens: int, slots: int, server: dict[str, Any] | None = None) -> float:
-    """Wall seconds of the bench's llama.cpp worker (Q8_0 weights, like the bench)."""
-    payload = {"new_tokens": tokens, "n_parallel": slots, "texts": texts, "server": server or {}}
+    """Wall seconds of the bench's llama.cpp worker on Q8_0 weights (the bench's until it took Q4_0-ffn)."""
+    payload = {"new_tokens": tokens, "n_parallel": slots, "texts": texts, "server": server or {}, "requantize": "Q8_0"}
     return run_child("summarizer.bench.gguf:llama_cpp_worker", payload)["wall_seconds"]
 
 

@@ -26,7 +26,7 @@ def timed(variant: str, texts: list[str], tokens: int, slots: int) -> float:
         result = run_child("summarizer.bench.gguf:ik_llama_cpp_worker", {"new_tokens": tokens, "texts": texts})
     else:
         result = run_child("summarizer.bench.gguf:llama_cpp_worker",
-                           {"new_tokens": tokens, "n_parallel": slots, "texts": texts})
+                           {"new_tokens": tokens, "n_parallel": slots, "texts": texts, "requantize": "Q8_0"})
     return result["wall_seconds"]
 
 

@@ -16,7 +16,8 @@ slots = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 totals: dict[bool, float] = {True: 0.0, False: 0.0}
 for cache in (True, False, False, True):
     result = run_child("summarizer.bench.gguf:llama_cpp_worker",
-                       {"new_tokens": 128, "n_parallel": slots, "texts": texts, "cache_prefix": cache})
+                       {"new_tokens": 128, "n_parallel": slots, "texts": texts, "cache_prefix": cache,
+                        "requantize": "Q8_0"})
     totals[cache] += result["wall_seconds"]
     print(f"slots {slots} cache_prefix {cache}: {result['wall_seconds']:.1f} s prompt_tokens "
           f"{result['prompt_tokens']} prompt_s {result['prompt_seconds']:.1f} decode_s "

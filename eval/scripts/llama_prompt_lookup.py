@@ -1,7 +1,7 @@
 """Prompt-lookup decoding (the llama-cpp spec option ``prompt_lookup``: llama.cpp's ``ngram-simple``
 speculative decoding) on and off, for llama-server with one slot and with several, xllamacpp, and, as the
 baseline's counterpart, transformers' own ``prompt_lookup_num_tokens``, in ABBA rounds over the same
-articles (the bench's workers, the bench's Q8_0 weights for llama.cpp, fp32 for transformers).
+articles (the bench's workers, the bench's re-encoded weights for llama.cpp, fp32 for transformers).
 
     .venv/bin/python eval/scripts/llama_prompt_lookup.py --articles 8 --out eval/llama-prompt-lookup.md
 """

