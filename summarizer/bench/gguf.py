@@ -40,10 +40,11 @@ IK_SPEC_NAME = "smollm2-135m-ik"
 # llama.cpp runs the spec with its fastest weights that still write sane bullets: Q4_1 re-encoded as
 # "Q4_0-ffn" (summarizer.gguf_convert): the feed-forward matrices as Q4_0, which llama.cpp repacks for its
 # AVX2 and AVX-512 matrix kernels, attention as Q8_0, which its llamafile kernels handle (none handle Q4_1).
-# Against Q8_0 throughout, one article at a time over 16 dev articles on a 2-core Zen 5: xllamacpp 1.36x,
-# llama-server 1.19x (README "Models"). Every matrix in Q4_0 gave no bullets for 41 of the 100 dev
-# articles; "Q4_0-ffn" gave 5 and ROUGE no lower than the shipped Q4_1's. The spec itself keeps Q4_1 by
-# default, so that its leaderboard rows stay as they were made (see models/smollm2-135m.yaml).
+# Against Q8_0 throughout, one article at a time over 16 dev articles on a 2-core Zen 5: llama-server 1.26x,
+# xllamacpp 1.07x (eval/llama-server-weights-amd-epyc-zen5.md, eval/xllamacpp-weights-amd-epyc-zen5.md).
+# Every matrix in Q4_0 gave no bullets for 41 of the 100 dev articles; "Q4_0-ffn" gave 5-6 and ROUGE no
+# lower than the shipped Q4_1's (eval/leaderboards/README.md). The spec itself keeps Q4_1 by default, so
+# that its leaderboard rows stay as they were made (see models/smollm2-135m.yaml).
 LLAMA_REQUANTIZE = "Q4_0-ffn"
 N_BULLETS = 5
 TRANSFORMERS_BATCH = 8
