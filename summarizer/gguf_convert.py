@@ -55,10 +55,16 @@ def weight_types(path: Path) -> set[str]:
         raise ValueError(f"{path} is not a readable GGUF file: {error}") from error
 
 
+def file_label(target: str) -> str:
+    """``target`` as conversions name it: with the Q4_0 encoder's revision where the plan uses that
+    encoder, so that a changed encoding is made again instead of an older file being reused."""
+    return f"{target}-{q4_0.REVISION}" if "Q4_0" in PLANS.get(target, ()) else target
+
+
 def converted_path(source: Path, target: str) -> Path:
     stat = source.stat()
     digest = content_digest(source.resolve(), stat.st_size, stat.st_mtime_ns)
-    return cache_dir("gguf") / f"{source.stem}.{digest}.{target}.gguf"
+    return cache_dir("gguf") / f"{source.stem}.{digest}.{file_label(target)}.gguf"
 
 
 @lru_cache(maxsize=16)
@@ -165,7 +171,7 @@ def superseded(origin: str, target: str, keep: Path) -> list[Path]:
     (another environment may still use them); one whose note names ``origin`` but which another
     environment shared is made again there on its next use."""
     removed = []
-    for note in keep.parent.glob(f"*.{target}.gguf.source"):
+    for note in keep.parent.glob(f"*.{file_label(target)}.gguf.source"):
         conversion = note.with_name(note.name.removesuffix(".source"))
         if conversion == keep:
             continue

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# Part of the cached conversions' file names (summarizer.gguf_convert.file_label): change it whenever the
+# encoding below changes, or conversions made by the old one are reused.
+REVISION = "ls1"
 BLOCK = 32
 BLOCK_BYTES = 2 + BLOCK // 2
 # Divisors of the block's largest-magnitude weight tried as starting scales: the reference's -8, and the

@@ -274,6 +274,11 @@ def test_a_reinstalled_source_reuses_its_conversion_and_changed_weights_do_not(t
     assert converted_path(changed, "Q8_0") != converted_path(first, "Q8_0")
     assert converted_path(first, "Q8_0").name.startswith("model.") and converted_path(first, "F16") != (
         converted_path(first, "Q8_0"))
+    # Conversions through our Q4_0 encoder carry its revision: a changed encoder makes them again.
+    from summarizer import q4_0
+
+    assert converted_path(first, "Q4_0-ffn").name.endswith(f".Q4_0-ffn-{q4_0.REVISION}.gguf")
+    assert converted_path(first, "Q8_0").name.endswith(".Q8_0.gguf")
 
 
 def test_new_weights_at_the_same_path_replace_the_old_conversion(tmp_path, monkeypatch):
