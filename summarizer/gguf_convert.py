@@ -55,6 +55,12 @@ def weight_types(path: Path) -> set[str]:
         raise ValueError(f"{path} is not a readable GGUF file: {error}") from error
 
 
+def plan_text(target: str) -> str:
+    """``target`` for reports: with the types it writes where the plan mixes two."""
+    feed_forward, other = PLANS[target]
+    return target if feed_forward == other else f"{target} (feed-forward matrices {feed_forward}, the rest {other})"
+
+
 def file_label(target: str) -> str:
     """``target`` as conversions name it: with the Q4_0 encoder's revision where the plan uses that
     encoder, so that a changed encoding is made again instead of an older file being reused."""

