@@ -1,5 +1,5 @@
 """Which weights for llama.cpp: SmolLM2-135M's shipped Q4_1 against the same weights re-encoded
-(summarizer.gguf_convert: Q8_0, F16, F32), one slot and several parallel slots, in ABBA rounds over the
+(summarizer.gguf_convert.TARGETS), one slot and several parallel slots, in ABBA rounds over the
 same articles.
 
 Each run is the bench's own child (summarizer.bench.gguf.llama_cpp_worker, ``--runtime`` llama-server or
