@@ -26,6 +26,8 @@ VERSIONED_PACKAGES = ("torch", "transformers", "tokenizers", "xllamacpp", "skulk
 # AMD family 0x1A (Zen 5) has full-width 512-bit FMA pipes; Zen 4 (0x19) splits AVX-512 in two halves.
 AMD_ZEN5_FAMILY = 26
 SGEMM_SIZE = 2048
+# On a GPU: large enough that one product runs far longer than its launch (8192^3 is 1.1 TFLOP).
+GPU_GEMM_SIZE = 8192
 
 
 @dataclass
@@ -48,6 +50,11 @@ class Machine:
     accelerator: str = "none"
     measured_sgemm_gflops: float | None = None
     torch_threads: int | None = None
+    # GPU runs only: CUDA version and memory, and the GEMM rates measured on the first GPU, which the
+    # seq2seq section's GFLOP/s are compared with when it runs there.
+    accelerator_details: str | None = None
+    accelerator_fp32_gflops: float | None = None
+    accelerator_bf16_gflops: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,28 +153,64 @@ def describe_machine(cpuinfo_text: str | None = None) -> Machine:
     )
 
 
-def torch_probe(payload: dict[str, Any]) -> dict[str, Any]:
-    """Child worker: accelerator, torch's thread count and a large fp32 GEMM rate on the CPU."""
+def timed_gemm_gflops(a: Any, b: Any, seconds: float, synchronize: Any = None) -> float:
+    """FLOP/s of ``a @ b`` repeated for about ``seconds`` after one untimed product (kernel choice,
+    allocation); ``synchronize`` waits for queued GPU work before each clock read."""
     import time
 
-    import torch
-
-    accelerator = "none"
-    if torch.cuda.is_available():
-        accelerator = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
-    size = int(payload.get("size", SGEMM_SIZE))
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    a @ b  # first call allocates and picks kernels
+    sync = synchronize or (lambda: None)
+    a @ b
+    sync()
     repeats, started = 0, time.perf_counter()
-    while time.perf_counter() - started < float(payload.get("seconds", 2.0)):
+    while time.perf_counter() - started < seconds:
         a @ b
         repeats += 1
+        if repeats % 8 == 0:
+            sync()
+    sync()
     elapsed = time.perf_counter() - started
-    return {
-        "accelerator": accelerator,
+    return round(2 * a.shape[0] * a.shape[1] * b.shape[1] * repeats / elapsed / 1e9, 1)
+
+
+def gpu_probe(torch: Any, seconds: float, size: int = GPU_GEMM_SIZE) -> dict[str, Any]:
+    """The first GPU's fp32 GEMM rate with TF32 off (the precision pipeline() and our fp32 variant use:
+    torch's default) and its bf16 rate, plus what the report names the device by."""
+    properties = torch.cuda.get_device_properties(0)
+    details = (f"{properties.total_memory / 2**30:.0f} GiB, compute capability {properties.major}."
+               f"{properties.minor}, {properties.multi_processor_count} multiprocessors, CUDA {torch.version.cuda}, "
+               f"torch {torch.__version__}")
+    previous = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        rates = {}
+        for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+            a = torch.randn(size, size, device="cuda", dtype=dtype)
+            b = torch.randn(size, size, device="cuda", dtype=dtype)
+            rates[name] = timed_gemm_gflops(a, b, seconds, torch.cuda.synchronize)
+            del a, b
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = previous
+    torch.cuda.empty_cache()
+    return {"accelerator_details": details, "accelerator_fp32_gflops": rates["fp32"],
+            "accelerator_bf16_gflops": rates["bf16"]}
+
+
+def torch_probe(payload: dict[str, Any]) -> dict[str, Any]:
+    """Child worker: accelerator, torch's thread count and a large fp32 GEMM rate on the CPU (and on the
+    GPU, when there is one)."""
+    import torch
+
+    seconds = float(payload.get("seconds", 2.0))
+    size = int(payload.get("size", SGEMM_SIZE))
+    result: dict[str, Any] = {
+        "accelerator": "none",
         "torch_threads": torch.get_num_threads(),
-        "sgemm_gflops": round(2 * size**3 * repeats / elapsed / 1e9, 1),
+        "sgemm_gflops": timed_gemm_gflops(torch.randn(size, size), torch.randn(size, size), seconds),
     }
+    if torch.cuda.is_available():
+        result["accelerator"] = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
+        result |= gpu_probe(torch, seconds, int(payload.get("gpu_size", GPU_GEMM_SIZE)))
+    return result
 
 
 def probe_machine(measure_gemm: bool = True) -> Machine:
@@ -180,4 +223,6 @@ def probe_machine(measure_gemm: bool = True) -> Machine:
         machine.accelerator = probe["accelerator"]
         machine.torch_threads = probe["torch_threads"]
         machine.measured_sgemm_gflops = probe["sgemm_gflops"]
+        for name in ("accelerator_details", "accelerator_fp32_gflops", "accelerator_bf16_gflops"):
+            setattr(machine, name, probe.get(name))
     return machine

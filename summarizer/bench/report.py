@@ -37,7 +37,8 @@ def acceptance(results: dict[str, Any]) -> list[dict[str, Any]]:
     if seq2seq:
         identical = seq2seq["identical_outputs"] == seq2seq["articles"]
         rows.append(check(
-            "seq2seq: hf-seq2seq vs pipeline(), articles/s", f">= {SEQ2SEQ_MIN_SPEEDUP:g}x, identical greedy outputs",
+            "seq2seq: hf-seq2seq vs pipeline(), articles/s" + on_device(seq2seq["device"]),
+            f">= {SEQ2SEQ_MIN_SPEEDUP:g}x, identical greedy outputs",
             f"{seq2seq['speedup']:.2f}x wall ({seq2seq['speedup_cpu']:.2f}x CPU), "
             f"{seq2seq['identical_outputs']}/{seq2seq['articles']} identical",
             seq2seq["speedup"] >= SEQ2SEQ_MIN_SPEEDUP and identical,
@@ -101,6 +102,11 @@ def acceptance(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def on_device(device: str) -> str:
+    """Nothing on the CPU (the rows' names as before), " on cuda" and the like elsewhere."""
+    return "" if device == "cpu" else f" on {device}"
+
+
 def table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
@@ -113,15 +119,18 @@ def fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
-def variant_rows(variants: dict[str, Any], peak: float | None, extra: Callable[[dict], list] | None = None):
+def variant_rows(variants: dict[str, Any], peak: float | None, extra: Callable[[dict], list] | None = None,
+                 gpu_memory: bool = False):
     rows = []
     for name, total in variants.items():
         row = [f"`{name}`", fmt(total["items_per_second"], 3), fmt(total.get("tokens_per_second", 0.0), 1)]
         if peak is not None:
             gflops = total.get("gflops_per_second")
             row += [fmt(gflops, 1) if gflops else "-", f"{100 * gflops / peak:.0f}%" if gflops and peak else "-"]
-        row += [fmt(total["wall_seconds"], 1), fmt(total["cpu_seconds"], 1), f"{mib_to_mb(total['peak_rss_mib']):.0f}",
-                ", ".join(fmt(load, 1) for load in total["load_average"])]
+        row += [fmt(total["wall_seconds"], 1), fmt(total["cpu_seconds"], 1), f"{mib_to_mb(total['peak_rss_mib']):.0f}"]
+        if gpu_memory:
+            row.append(f"{mib_to_mb(total['peak_gpu_mib']):.0f}" if total.get("peak_gpu_mib") else "-")
+        row.append(", ".join(fmt(load, 1) for load in total["load_average"]))
         rows.append(row + (extra(total) if extra else []))
     return rows
 
@@ -141,18 +150,38 @@ def machine_section(machine: dict[str, Any]) -> list[str]:
            "so 'of fp32 peak' below is taken against this measured rate"
            if reference_peak(machine) != machine["fp32_peak_gflops"] else ""),
         f"- Memory: {machine['memory_gib']} GiB; OS: {machine['os']}; Python {machine['python']}",
-        f"- Accelerator: {machine['accelerator']}" + (
-            " -- no GPU is lent to this task, so every number below is CPU-only; on a machine with a GPU "
-            "the seq2seq section runs there (device `auto`) and this line names it." if machine["accelerator"] == "none"
-            else ""),
+        f"- Accelerator: {machine['accelerator']}" + accelerator_text(machine),
         f"- Versions: {versions}",
         "",
     ]
 
 
-def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
+def accelerator_text(machine: dict[str, Any]) -> str:
+    if machine["accelerator"] == "none":
+        return (" -- no GPU is lent to this task, so every number below is CPU-only; on a machine with a GPU "
+                "the seq2seq section runs there (device `auto`) and this line names it.")
+    text = f" ({machine['accelerator_details']})" if machine.get("accelerator_details") else ""
+    if machine.get("accelerator_fp32_gflops"):
+        text += (f"; measured 8192x8192x8192 GEMM on it during this run: fp32 (TF32 off, torch's default) "
+                 f"**{fmt(machine['accelerator_fp32_gflops'] / 1000, 1)} TFLOP/s**, bf16 "
+                 f"{fmt(machine['accelerator_bf16_gflops'] / 1000, 1)} TFLOP/s; a seq2seq run on the GPU is "
+                 "compared with the fp32 rate")
+    return text
+
+
+def seq2seq_peak(machine: dict[str, Any], device: str) -> tuple[float | None, str]:
+    """The fp32 rate seq2seq GFLOP/s are compared with, and the column's name: the CPU's peak, or the
+    GPU's measured fp32 GEMM rate when the section ran on a GPU."""
+    if device.startswith("cuda") and machine.get("accelerator_fp32_gflops"):
+        return machine["accelerator_fp32_gflops"], "of GPU fp32 GEMM rate"
+    return reference_peak(machine), "of fp32 peak"
+
+
+def seq2seq_section(result: dict[str, Any], machine: dict[str, Any]) -> list[str]:
     model = result["model"]
     arch = model["architecture"]
+    peak, peak_name = seq2seq_peak(machine, result["device"])
+    gpu_memory = any("peak_gpu_mib" in total for total in result["variants"].values())
     lines = [
         "## Seq2seq: transformers summarization pipeline vs our hf-seq2seq backend", "",
         f"{result['articles']} dev-set articles ({result['input_tokens']['mean']:.0f} input tokens on average, "
@@ -161,9 +190,9 @@ def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
         "them.", "",
     ]
     lines += table(
-        ["variant", "articles/s", "gen tokens/s", "GFLOP/s", "of fp32 peak", "wall s", "CPU s", "peak RSS MB",
-         "load avg per round"],
-        variant_rows(result["variants"], peak),
+        ["variant", "articles/s", "gen tokens/s", "GFLOP/s", peak_name, "wall s", "CPU s", "peak RSS MB"]
+        + (["peak GPU MB"] if gpu_memory else []) + ["load avg per round"],
+        variant_rows(result["variants"], peak, gpu_memory=gpu_memory),
     )
     lines += [
         "",
@@ -171,6 +200,7 @@ def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
         f"per round: {', '.join(f'{r:.2f}x' for r in result['round_speedups'])}.",
         f"- Identical greedy outputs: **{result['identical_outputs']}/{result['articles']}** articles in every "
         f"round{stable_text(result)}.",
+    ] + half_precision_lines(result) + [
         f"- Model: BART with {architecture_name(arch)} (d_model {arch['d_model']}, {arch['encoder_layers']}+"
         f"{arch['decoder_layers']} layers, {arch['encoder_attention_heads']} heads, FFN {arch['encoder_ffn_dim']}, "
         f"vocab {arch['vocab_size']}, ~{model['parameters_millions']}M parameters), random weights, distilbart's "
@@ -183,11 +213,14 @@ def seq2seq_section(result: dict[str, Any], peak: float | None) -> list[str]:
         "- Baseline: `pipeline(\"summarization\")` was removed in transformers 5; `pipeline_worker` re-enacts "
         "transformers 4.x's SummarizationPipeline per input with its defaults (batch size 1, no padding or "
         "truncation, `torch.no_grad`, the model's generation config, `skip_special_tokens` decoding).",
-        f"- Ours: `Backend.summarize_many` of hf-seq2seq, {batch_size_text(result)}, length-sorted "
+        f"- Ours: `Backend.summarize_many` of hf-seq2seq, dtype {result.get('dtype', 'float32')} (as pipeline() "
+        f"loads the model), {batch_size_text(result)}, length-sorted "
         f"sub-batches, {encoder_groups_text(result)}`torch.inference_mode`, torch's default threads (one per "
         "physical core).",
         "- GFLOP/s counts the useful work (no padding): encoder, cross-attention keys/values, every decoder step "
-        "with its attention and the LM head; the same FLOPs for both sides.",
+        "with its attention and the LM head; the same FLOPs for both sides."
+        + (" Peak GPU MB is the most memory torch's allocator held on the GPU in that process (weights, "
+           "activations, caches)." if gpu_memory else ""),
         "- Output length: 142 tokens (the default) is distilbart-cnn's `max_length`, the longest summary "
         "`pipeline()` writes with its defaults. Batching speeds up decoding only: the encoder costs both sides "
         "the same, so a shorter fixed output gives a smaller ratio (`--new-tokens 64` measures it).",
@@ -202,6 +235,18 @@ def prompt_length_text(split: dict[str, Any]) -> str:
         return ""
     return (f". Both bounds assume a prompt alone already keeps the matrix kernels busy; these prompts average "
             f"{split['prompt_tokens_per_article']:.0f} tokens (short ones gain from batching too)")
+
+
+def half_precision_lines(result: dict[str, Any]) -> list[str]:
+    """The GPU-only bf16 variant: what the backend runs by default there (dtype auto), beside the fp32 one."""
+    half = result.get("half_precision")
+    if not half:
+        return []
+    return [f"- `{half['variant']}` is the same backend in {half['dtype']}, its default dtype on a GPU (dtype "
+            f"`auto`): **{half['speedup']:.2f}x** pipeline()'s articles/s and {half['speedup_vs_float32']:.2f}x "
+            f"ours in fp32; its text equals pipeline()'s (fp32) for {half['identical_outputs']}/{result['articles']} "
+            "articles. Reduced precision changes some greedy choices; with random weights that says nothing about "
+            "summary quality, which needs trained weights to measure (not available offline here)."]
 
 
 def architecture_name(architecture: dict[str, int]) -> str:
@@ -416,7 +461,6 @@ def reference_peak(machine: dict[str, Any]) -> float | None:
 
 def render(results: dict[str, Any], command: str) -> str:
     machine = results["machine"]
-    peak = reference_peak(machine)
     lines = [
         "# Benchmarks", "",
         "Generated by the command below; every ratio compares numbers measured in this one run.", "",
@@ -434,7 +478,7 @@ def render(results: dict[str, Any], command: str) -> str:
         lines.append("")
     lines += machine_section(machine)
     if results.get("seq2seq"):
-        lines += seq2seq_section(results["seq2seq"], peak)
+        lines += seq2seq_section(results["seq2seq"], machine)
     if results.get("gguf"):
         lines += gguf_section(results["gguf"])
     if results.get("rouge"):

@@ -76,6 +76,26 @@ UNUSED_ID_BIAS = -1e4
 RECIPE_FILE = "bench-recipe.json"
 WARMUP_TEXT = "The council met on Tuesday."
 VARIANTS = ("pipeline", "hf-seq2seq")
+# On a GPU the backend's default dtype is bfloat16 (hf_common.pick_dtype), not the fp32 that pipeline()
+# loads: the main comparison pins float32 so that greedy outputs can be identical, and this extra variant
+# measures what a GPU user gets by default, with its agreement with pipeline()'s text counted, not required.
+HALF_PRECISION_VARIANT = "hf-seq2seq-bf16"
+VARIANT_DTYPES = {"hf-seq2seq": "float32", HALF_PRECISION_VARIANT: "bfloat16"}
+
+
+def variants_for(device: str) -> tuple[str, ...]:
+    """The variants timed on ``device`` (a resolved torch device string)."""
+    return VARIANTS + ((HALF_PRECISION_VARIANT,) if device.startswith("cuda") else ())
+
+
+def accelerator_usage(device: str) -> dict[str, float]:
+    """The peak memory torch's allocator held on a GPU during the worker (weights, activations, KV
+    caches), which RSS does not see; nothing on the CPU."""
+    if not device.startswith("cuda"):
+        return {}
+    import torch
+
+    return {"peak_gpu_mib": round(torch.cuda.max_memory_allocated(device) / 2**20, 1)}
 
 
 def model_recipe(architecture: dict[str, int], corpus: Sequence[str]) -> dict[str, Any]:
@@ -212,7 +232,8 @@ def pipeline_worker(payload: dict[str, Any]) -> dict[str, Any]:
             summary, count = summarize(text)
             texts.append(summary.strip())
             generated += count
-    return {"items": len(texts), "generated_tokens": generated, "texts": texts, "device": device, **times}
+    return {"items": len(texts), "generated_tokens": generated, "texts": texts, "device": device, **times,
+            **accelerator_usage(device)}
 
 
 def backend_worker(payload: dict[str, Any]) -> dict[str, Any]:
@@ -240,11 +261,14 @@ def backend_worker(payload: dict[str, Any]) -> dict[str, Any]:
         "device": backend.device,
         "encoder_batch_size": backend.options.encoder_batch_size,
         "paths": sorted({output.path for output in outputs}),
+        "dtype": payload["options"]["dtype"],
         **times,
+        **accelerator_usage(backend.device),
     }
 
 
-def backend_options(model_dir: Path, new_tokens: int, batch_size: int, device: str) -> dict[str, Any]:
+def backend_options(model_dir: Path, new_tokens: int, batch_size: int, device: str,
+                    dtype: str = "float32") -> dict[str, Any]:
     return {
         "model": str(model_dir),
         # The backend has no sampling option: it always decodes deterministically.
@@ -254,6 +278,7 @@ def backend_options(model_dir: Path, new_tokens: int, batch_size: int, device: s
         "no_repeat_ngram_size": DISTILBART_GENERATION["no_repeat_ngram_size"],
         "batch_size": batch_size,
         "device": device,
+        "dtype": dtype,
     }
 
 
@@ -300,17 +325,19 @@ def run_seq2seq(
     architecture = architecture or DISTILBART_CNN_6_6
     model_dir, chosen = bench_model(records, work_dir, n_articles, architecture)
     texts = [record.article for record in chosen]
-    options = backend_options(model_dir, new_tokens, batch_size, device)
+    resolved = pick_torch_device(device)
+    variants = variants_for(resolved)
 
     def run(variant: str) -> dict[str, Any]:
-        payload = {"model_dir": str(model_dir), "new_tokens": new_tokens, "device": device, "texts": texts,
+        options = backend_options(model_dir, new_tokens, batch_size, resolved, VARIANT_DTYPES.get(variant, "float32"))
+        payload = {"model_dir": str(model_dir), "new_tokens": new_tokens, "device": resolved, "texts": texts,
                    "options": options}
         worker = "pipeline_worker" if variant == "pipeline" else "backend_worker"
         result = run_child(f"summarizer.bench.seq2seq:{worker}", payload)
         log.info("seq2seq %s: %d articles in %.1f s", variant, result["items"], result["wall_seconds"])
         return result
 
-    per_round = interleave(VARIANTS, rounds, run)
+    per_round = interleave(variants, rounds, run)
     lengths = input_lengths(model_dir, texts)
     flops = bart_flops(architecture, lengths, new_tokens)
     totals = {}
@@ -318,8 +345,8 @@ def run_seq2seq(
         for measurement in measurements:
             measurement["flops"] = flops
         totals[variant] = combine(measurements)
-    outputs = {variant: texts_by_round(per_round[variant]) for variant in VARIANTS}
-    return {
+    outputs = {variant: texts_by_round(per_round[variant]) for variant in variants}
+    result = {
         "model": {"architecture": architecture, "directory": str(model_dir),
                   "parameters_millions": round(parameter_count(architecture) / 1e6, 1),
                   "tokenizer_vocab": tokenizer_size(model_dir)},
@@ -330,16 +357,27 @@ def run_seq2seq(
         "largest_batch": min(batch_size, len(texts)),
         "encoder_batch_size": per_round["hf-seq2seq"][0].get("encoder_batch_size"),
         "rounds": rounds,
-        "device": per_round["hf-seq2seq"][0].get("device", device),
+        "device": per_round["hf-seq2seq"][0].get("device", resolved),
+        "dtype": VARIANT_DTYPES["hf-seq2seq"],
         "variants": totals,
         # An article counts as identical only if both sides wrote the same text in every round.
         "identical_outputs": agreeing_items(outputs["pipeline"], outputs["hf-seq2seq"], str.__eq__),
-        "stable_outputs": {variant: stable_items(outputs[variant]) for variant in VARIANTS},
+        "stable_outputs": {variant: stable_items(outputs[variant]) for variant in variants},
         "speedup": speedup(totals["hf-seq2seq"], totals["pipeline"]),
         "speedup_cpu": speedup(totals["hf-seq2seq"], totals["pipeline"], "items_per_cpu_second"),
         "round_speedups": round_speedups(per_round["hf-seq2seq"], per_round["pipeline"]),
         "sample_output": outputs["hf-seq2seq"][0][0][:120] if texts else "",
     }
+    if HALF_PRECISION_VARIANT in totals:
+        half = totals[HALF_PRECISION_VARIANT]
+        result["half_precision"] = {
+            "variant": HALF_PRECISION_VARIANT,
+            "dtype": VARIANT_DTYPES[HALF_PRECISION_VARIANT],
+            "speedup": speedup(half, totals["pipeline"]),
+            "speedup_vs_float32": speedup(half, totals["hf-seq2seq"]),
+            "identical_outputs": agreeing_items(outputs["pipeline"], outputs[HALF_PRECISION_VARIANT], str.__eq__),
+        }
+    return result
 
 
 def parameter_count(architecture: dict[str, int]) -> int:

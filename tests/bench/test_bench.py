@@ -520,6 +520,57 @@ def test_acceptance_rows_say_what_was_met():
     assert rows["ROUGE"]["met"] is False  # 5x is below the 10x target
 
 
+def gpu_results() -> dict:
+    """fake_results() as a run on a GPU: the probe's GEMM rates, the bf16 variant and GPU memory."""
+    results = fake_results()
+    results["machine"] |= {"accelerator": "NVIDIA H200", "accelerator_details": "140 GiB, compute capability 9.0",
+                           "accelerator_fp32_gflops": 50_000.0, "accelerator_bf16_gflops": 700_000.0}
+    variants = results["seq2seq"]["variants"]
+    for total in variants.values():
+        total["peak_gpu_mib"] = 2000.0
+        total["gflops_per_second"] = 5_000.0
+    variants["hf-seq2seq-bf16"] = {**variants["hf-seq2seq"], "items_per_second": 14.0}
+    results["seq2seq"] |= {"device": "cuda", "dtype": "float32", "half_precision": {
+        "variant": "hf-seq2seq-bf16", "dtype": "bfloat16", "speedup": 7.0, "speedup_vs_float32": 2.0,
+        "identical_outputs": 3}}
+    return results
+
+
+def test_a_gpu_run_names_the_device_and_compares_with_the_gpus_own_rate(tmp_path):
+    results = gpu_results()
+    rows = {row["check"].split(":")[0]: row for row in report.acceptance(results)}
+    text = report.write_report(tmp_path / "bench.md", results, "summarizer bench --device cuda").read_text()
+
+    assert rows["seq2seq"]["check"].endswith("articles/s on cuda")
+    assert "NVIDIA H200 (140 GiB, compute capability 9.0)" in text and "fp32 (TF32 off" in text
+    assert "**50.0 TFLOP/s**" in text
+    # 5,000 GFLOP/s of the GPU's 50,000, not of the CPU's estimate; GPU memory in its own column.
+    assert "| of GPU fp32 GEMM rate |" in text and "| peak GPU MB |" in text
+    assert "| 5000.0 | 10% |" in text and "| 2097 |" in text
+    assert "**7.00x** pipeline()'s articles/s and 2.00x ours in fp32" in text and "for 3/4 articles" in text
+
+
+def test_a_cpu_report_keeps_its_columns_and_names():
+    text = report.render(fake_results(), "summarizer bench")
+    assert "peak GPU MB" not in text and "| of fp32 peak |" in text and "bfloat16" not in text
+    assert all(" on cpu" not in row["check"] for row in report.acceptance(fake_results()))
+
+
+def test_the_bf16_variant_runs_on_gpus_only_and_the_compared_one_is_pinned_to_fp32(tmp_path):
+    assert seq2seq.variants_for("cpu") == ("pipeline", "hf-seq2seq")
+    assert seq2seq.variants_for("cuda:0") == ("pipeline", "hf-seq2seq", "hf-seq2seq-bf16")
+    # pipeline() loads the saved fp32 weights; the backend's dtype auto would be bf16 on a GPU.
+    assert seq2seq.backend_options(tmp_path, 8, 4, "cuda")["dtype"] == "float32"
+    assert seq2seq.VARIANT_DTYPES["hf-seq2seq-bf16"] == "bfloat16"
+
+
+def test_gemm_rate_is_measured_after_an_untimed_product():
+    torch = pytest.importorskip("torch")
+    calls = []
+    rate = machine.timed_gemm_gflops(torch.ones(64, 32), torch.ones(32, 16), 0.01, lambda: calls.append(1))
+    assert rate > 0 and calls  # the synchronize hook ran (on a GPU it waits for the queued products)
+
+
 def test_report_has_command_machine_sections_and_failures(tmp_path):
     path = report.write_report(tmp_path / "bench.md", fake_results(), "summarizer bench --quick")
     text = path.read_text(encoding="utf-8")
