@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from summarizer.articles import Article
-from summarizer.backends.hf_common import TransformersBackend, TransformersOptions
+from summarizer.backends.hf_common import TransformersBackend, TransformersOptions, generation_context
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
 
@@ -149,7 +149,7 @@ class CausalLMBackend(TransformersBackend):
                 padding=True,
                 return_tensors="pt",
             ).to(self.device)
-            with torch.inference_mode():
+            with generation_context(self.device, torch):
                 generated = self.model.generate(**encoded, **self.generation_kwargs())
             new_tokens = generated[:, encoded["input_ids"].shape[1] :]
             decoded = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)

@@ -66,6 +66,24 @@ def pick_dtype(requested: DType, device: str, torch: Any) -> Any:
     return torch.float32
 
 
+def generation_context(device: str, torch: Any) -> Any:
+    """``torch.inference_mode`` for a generate() call, and on a CUDA device scaled-dot-product attention
+    without cuDNN's kernel. torch sends half-precision attention with a padding mask to cuDNN first on
+    Hopper and newer GPUs, and cuDNN builds an execution plan for every new shape: decoding makes one per
+    step as the cache grows. On an H200 that made our bf16 seq2seq backend 9x slower than fp32
+    (eval/bench-nvidia-h200.md); flash, memory-efficient and math kernels need no plans."""
+    from contextlib import ExitStack
+
+    stack = ExitStack()
+    stack.enter_context(torch.inference_mode())
+    attention = getattr(torch.nn, "attention", None)
+    if device.startswith("cuda") and hasattr(attention, "sdpa_kernel"):
+        backends = attention.SDPBackend
+        stack.enter_context(attention.sdpa_kernel(
+            [backends.FLASH_ATTENTION, backends.EFFICIENT_ATTENTION, backends.MATH]))
+    return stack
+
+
 def known_length(value: Any) -> int | None:
     if isinstance(value, int) and 0 < value < UNKNOWN_LENGTH_THRESHOLD:
         return value

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import Field
 
 from summarizer.articles import Article
-from summarizer.backends.hf_common import TransformersBackend, TransformersOptions
+from summarizer.backends.hf_common import TransformersBackend, TransformersOptions, generation_context
 from summarizer.specs import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class Seq2SeqBackend(TransformersBackend):
                 return_tensors="pt",
             ).to(self.device)
             inputs = {**encoded, **self.global_attention(encoded)}
-            with torch.inference_mode():
+            with generation_context(self.device, torch):
                 encoder_outputs = self.encode_in_groups(inputs)
                 generated = self.model.generate(**inputs, **encoder_outputs, **self.generation_kwargs())
             decoded = self.tokenizer.batch_decode(generated, skip_special_tokens=True)

@@ -48,13 +48,15 @@ def stable_items(rounds_texts: list[list[str]]) -> int:
 
 
 def combine(measurements: list[dict[str, Any]]) -> dict[str, Any]:
-    """Totals of one variant over its rounds: summed counts and seconds, the largest peak RSS."""
+    """Totals of one variant over its rounds: summed counts and seconds, the largest peak RSS (and GPU memory)."""
     total: dict[str, Any] = {"rounds": len(measurements)}
     for key in ("items", "generated_tokens", "wall_seconds", "cpu_seconds", "flops", "prompt_tokens",
                 "prompt_seconds", "decode_seconds", "draft_tokens", "draft_tokens_accepted"):
         if any(key in m for m in measurements):
             total[key] = sum(m.get(key, 0) for m in measurements)
     total["peak_rss_mib"] = max(m.get("peak_rss_mib", 0.0) for m in measurements)
+    if any("peak_gpu_mib" in m for m in measurements):
+        total["peak_gpu_mib"] = max(m.get("peak_gpu_mib", 0.0) for m in measurements)
     total["load_average"] = [m.get("load_average") for m in measurements]
     wall, cpu = total.get("wall_seconds", 0.0), total.get("cpu_seconds", 0.0)
     total["items_per_second"] = total["items"] / wall if wall else 0.0

@@ -192,3 +192,20 @@ def test_hub_model_fails_fast_offline():
     assert model_id in str(raised.value)
     with pytest.raises(ModelUnavailableError, match=model_id):
         resolve_spec(model_id)
+
+
+def test_generation_on_a_gpu_leaves_cudnn_attention_out():
+    """cuDNN plans a kernel per attention shape, and decoding changes the shape every step: on CUDA the
+    transformers backends generate with the other attention kernels (flags only: no GPU needed)."""
+    torch = pytest.importorskip("torch")
+    from summarizer.backends.hf_common import generation_context
+
+    cudnn_before = torch.backends.cuda.cudnn_sdp_enabled()
+    with generation_context("cuda:0", torch):
+        assert torch.is_inference_mode_enabled()
+        assert not torch.backends.cuda.cudnn_sdp_enabled()
+        assert torch.backends.cuda.flash_sdp_enabled() and torch.backends.cuda.mem_efficient_sdp_enabled()
+    assert torch.backends.cuda.cudnn_sdp_enabled() == cudnn_before
+    with generation_context("cpu", torch):
+        assert torch.is_inference_mode_enabled()
+        assert torch.backends.cuda.cudnn_sdp_enabled() == cudnn_before

@@ -610,3 +610,10 @@ def test_bench_command_writes_the_report(tmp_path, summeval_path, monkeypatch):
     text = out.read_text(encoding="utf-8")
     assert code == 0
     assert "summarizer bench --quick --sections rouge --rouge-pairs 30" in text and "## Machine" in text
+
+
+def test_gpu_memory_totals_take_the_largest_round():
+    measurements = [{"items": 2, "wall_seconds": 1.0, "cpu_seconds": 1.0, "peak_gpu_mib": 900.0},
+                    {"items": 2, "wall_seconds": 1.0, "cpu_seconds": 1.0, "peak_gpu_mib": 1200.0}]
+    assert rounds.combine(measurements)["peak_gpu_mib"] == 1200.0
+    assert "peak_gpu_mib" not in rounds.combine([{"items": 1, "wall_seconds": 1.0, "cpu_seconds": 1.0}])
