@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from pathlib import Path
 
 from summarizer import provenance
 from summarizer.evaluation import compare
@@ -55,8 +56,15 @@ def test_compare_reruns_a_cached_model_after_a_source_change(tmp_path, monkeypat
     assert not first_cached
     assert predictions() == (first_name, True)
     monkeypatch.setattr(compare, "source_fingerprint", lambda: "edited-source")
+    other_bullets, _ = compare.run_model_cached("lead-3", dataset, cache, 2, IngestOptions(), "hash")
     edited_name, edited_cached = predictions()
     assert edited_name != first_name and not edited_cached
+    # The run the edit superseded is gone (it can never be reused); another bullet count's run stays.
+    assert not (cache / first_name).exists() and not (cache / first_name).with_suffix(".run.json").exists()
+    assert other_bullets.is_file()
+    assert sorted(path.name for path in cache.iterdir()) == sorted(
+        [edited_name, Path(edited_name).with_suffix(".run.json").name,
+         other_bullets.name, other_bullets.with_suffix(".run.json").name])
     key = json.loads((cache / edited_name).with_suffix(".run.json").read_text())["key"]
     assert json.loads(key)["source"] == "edited-source"
     assert "transformers" in json.loads(key)["packages"]

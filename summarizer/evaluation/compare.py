@@ -65,6 +65,33 @@ def prediction_key_material(dataset_hash: str, spec_key: str, n_bullets: int, te
                        "packages": installed_versions(OUTPUT_PACKAGES)}, sort_keys=True)
 
 
+# The parts of a cache key that name what was asked for; the rest (our version, source fingerprint and
+# package versions) names the code that answered, which a later run replaces.
+REQUEST_KEY_FIELDS = ("dataset", "spec", "bullets", "text_field")
+
+
+def superseded_runs(cache_dir: Path, model_name: str, key_material: str) -> list[Path]:
+    """Cached runs of the same request (dataset, spec, bullets, text field) made by other code: once a
+    new run of that request is written they can never be reused again, so they are removed with it.
+    Runs of other datasets, bullet counts or options stay."""
+    wanted = json.loads(key_material)
+    stale = []
+    for manifest_path in sorted(cache_dir.glob(f"{safe_name(model_name)}-*.run.json")):
+        try:
+            key = json.loads(json.loads(manifest_path.read_text(encoding="utf-8"))["key"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not one of ours, or damaged: leave it to the user
+        if key != wanted and all(key.get(name) == wanted[name] for name in REQUEST_KEY_FIELDS):
+            stale.append(manifest_path)
+    return stale
+
+
+def remove_run(manifest_path: Path) -> None:
+    predictions = manifest_path.with_name(manifest_path.name.removesuffix(".run.json") + ".jsonl")
+    predictions.unlink(missing_ok=True)
+    manifest_path.unlink(missing_ok=True)
+
+
 def run_model_cached(
     model: str, dataset: Path, cache_dir: Path, n_bullets: int, ingest_options, dataset_hash: str
 ) -> tuple[Path, dict[str, Any]]:
@@ -100,6 +127,8 @@ def run_model_cached(
         "wall_seconds": round(time.perf_counter() - started, 3), "key": key_material,
     }
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    for stale in superseded_runs(cache_dir, spec.name, key_material):
+        remove_run(stale)
     close = getattr(backend, "close", None)
     if callable(close):
         close()
