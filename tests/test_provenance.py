@@ -68,3 +68,19 @@ def test_compare_reruns_a_cached_model_after_a_source_change(tmp_path, monkeypat
     key = json.loads((cache / edited_name).with_suffix(".run.json").read_text())["key"]
     assert json.loads(key)["source"] == "edited-source"
     assert "transformers" in json.loads(key)["packages"]
+
+
+def test_a_damaged_manifest_in_the_cache_is_left_alone(tmp_path):
+    """Pruning superseded runs reads every manifest of the model; one it cannot read is not ours to delete."""
+    dataset = tmp_path / "one.jsonl"
+    dataset.write_text(json.dumps({"id": "a", "text": "One sentence. Another one.", "reference_bullets": ["x."]})
+                       + "\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    damaged = cache / "lead-3-damaged.run.json"
+    damaged.write_text("{not json", encoding="utf-8")
+
+    path, manifest = compare.run_model_cached("lead-3", dataset, cache, 3, IngestOptions(), "hash")
+
+    assert not manifest["cached"] and path.is_file()
+    assert damaged.read_text(encoding="utf-8") == "{not json"

@@ -261,7 +261,6 @@ def backend_worker(payload: dict[str, Any]) -> dict[str, Any]:
         "device": backend.device,
         "encoder_batch_size": backend.options.encoder_batch_size,
         "paths": sorted({output.path for output in outputs}),
-        "dtype": payload["options"]["dtype"],
         **times,
         **accelerator_usage(backend.device),
     }
