@@ -309,14 +309,22 @@ class LlamaCppBackend(GgufBackend):
         """
         self.ensure_loaded()
         if self._prefix is None:
-            result = self._server.handle_chat_completions(request)
-        else:
-            with self._prefix.slot() as slot:
-                result = self._server.handle_chat_completions(self._prefix.prepare(request, slot))
-        if "error" in result:
-            error = result["error"]
-            raise RuntimeError(f"llama.cpp: {error.get('message', error)}")
-        return result
+            return checked_reply(self._server.handle_chat_completions(request))
+        with self._prefix.slot() as slot:
+            return checked_reply(self._server.handle_chat_completions(self._prefix.prepare(request, slot)))
+
+    def chat_in_slot(self, request: dict[str, Any], slot: int, restore_prefix: bool = True) -> dict[str, Any]:
+        """Run one chat request in ``slot`` with the prompt cache on; the server's whole reply.
+
+        A later request with the same prompt in the same slot (``restore_prefix=False``) then reuses the
+        computed prompt, so prompts and decoding can be timed apart, as llama.cpp's llama-batched-bench
+        does (summarizer.bench.gguf.llama_cpp_batched_worker). The caller keeps other requests off the
+        slot; ``restore_prefix`` puts the saved instructions (``cache_prefix``) into it first.
+        """
+        self.ensure_loaded()
+        if self._prefix is not None and restore_prefix:
+            request = self._prefix.prepare(request, slot)
+        return checked_reply(self._server.handle_chat_completions({**request, "cache_prompt": True, "id_slot": slot}))
 
     def complete(self, request: dict[str, Any]) -> str:
         """Run one chat request and return its text."""
@@ -329,6 +337,14 @@ class LlamaCppBackend(GgufBackend):
         # decodes the in-flight requests together (continuous batching), and a failed request fails
         # only its own article.
         return run_concurrently(self.complete, requests, self.options.n_parallel)
+
+
+def checked_reply(result: dict[str, Any]) -> dict[str, Any]:
+    """The server's reply; its error reply becomes an exception."""
+    if "error" in result:
+        error = result["error"]
+        raise RuntimeError(f"llama.cpp: {error.get('message', error)}")
+    return result
 
 
 def reply_text(reply: dict[str, Any]) -> str:

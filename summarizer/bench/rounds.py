@@ -51,7 +51,8 @@ def combine(measurements: list[dict[str, Any]]) -> dict[str, Any]:
     """Totals of one variant over its rounds: summed counts and seconds, the largest peak RSS (and GPU memory)."""
     total: dict[str, Any] = {"rounds": len(measurements)}
     for key in ("items", "generated_tokens", "wall_seconds", "cpu_seconds", "flops", "prompt_tokens",
-                "prompt_seconds", "decode_seconds", "draft_tokens", "draft_tokens_accepted"):
+                "prompt_seconds", "decode_seconds", "draft_tokens", "draft_tokens_accepted", "prompt_phase_seconds",
+                "decode_phase_seconds"):
         if any(key in m for m in measurements):
             total[key] = sum(m.get(key, 0) for m in measurements)
     total["peak_rss_mib"] = max(m.get("peak_rss_mib", 0.0) for m in measurements)

