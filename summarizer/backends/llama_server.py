@@ -172,6 +172,18 @@ def incompatible_reason(binary: Path) -> str | None:
             "illegal instruction; use a llama-server built for this machine (server_binary) or runtime: xllamacpp")
 
 
+def gpu_devices(binary: Path) -> list[str]:
+    """The GPUs ``binary`` can offload to, as its ``--list-devices`` names them (e.g. "Vulkan0: NVIDIA H200
+    (...)"); none for a CPU-only build, or when the listing fails."""
+    try:
+        listing = subprocess.run([str(binary), "--list-devices"], capture_output=True, text=True, timeout=60).stdout
+    except (subprocess.SubprocessError, OSError):
+        return []
+    # After the "Available devices:" header, one indented line per device, or "(none)".
+    lines = listing.split("Available devices:", 1)[-1].splitlines() if "Available devices:" in listing else []
+    return [line.strip() for line in lines if line.startswith(" ") and line.strip() and line.strip() != "(none)"]
+
+
 def starter() -> ThreadPoolExecutor:
     """The thread that starts servers, one per process: a process forked from this one has no thread of
     it, so it gets its own."""

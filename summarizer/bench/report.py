@@ -45,34 +45,35 @@ def acceptance(results: dict[str, Any]) -> list[dict[str, Any]]:
         ))
     gguf = results.get("gguf")
     if gguf:
+        where = on_device(gguf.get("device", "cpu"))
         for key, (_, label, _, baseline_label) in ONE_AT_A_TIME.items():
             if key in gguf:
-                rows.append(check(f"GGUF: {label} vs {baseline_label}, one article at a time",
+                rows.append(check(f"GGUF{where}: {label} vs {baseline_label}, one article at a time",
                                   f">= {LLAMA_MIN_SPEEDUP:g}x", f"{gguf[key]:.2f}x", gguf[key] >= LLAMA_MIN_SPEEDUP))
         # Phases are compared with plain transformers, so only the engines measured against it get a row.
         for variant, label, baseline, _ in ONE_AT_A_TIME.values():
             phases = gguf.get("phases", {}).get(variant, {}) if baseline == "transformers" else {}
             if "decode_vs_transformers" in phases:
                 tg, pp = phases["decode_vs_transformers"], phases["prompt_vs_transformers"]
-                rows.append(check(f"GGUF: {label} vs transformers, one article at a time, text generation alone "
+                rows.append(check(f"GGUF{where}: {label} vs transformers, one article at a time, text generation alone "
                                   "(ms per generated token, llama-bench's tg; the whole runs are the row above)",
                                   f">= {LLAMA_MIN_SPEEDUP:g}x", f"{tg:.2f}x (prompt processing: {pp:.2f}x)",
                                   tg >= LLAMA_MIN_SPEEDUP))
         for key, pair in SLOTS_PAIRS.items():
             if f"{key}_vs_transformers" in gguf:
                 ratio = gguf[f"{key}_vs_transformers"]
-                rows.append(check(f"GGUF: {pair.label}, {gguf['slots']} parallel slots, vs transformers one article "
-                                  "at a time (as seq2seq compares our batching with pipeline()'s defaults)",
+                rows.append(check(f"GGUF{where}: {pair.label}, {gguf['slots']} parallel slots, vs transformers one "
+                                  "article at a time (as seq2seq compares our batching with pipeline()'s defaults)",
                                   f">= {LLAMA_MIN_SPEEDUP:g}x", f"{ratio:.2f}x", ratio >= LLAMA_MIN_SPEEDUP))
         if "best_llama_vs_best_transformers" in gguf:
-            rows.append(check("GGUF: fastest llama.cpp vs fastest transformers variant",
+            rows.append(check(f"GGUF{where}: fastest llama.cpp vs fastest transformers variant",
                               f">= {LLAMA_MIN_SPEEDUP:g}x", f"{gguf['best_llama_vs_best_transformers']:.2f}x",
                               gguf["best_llama_vs_best_transformers"] >= LLAMA_MIN_SPEEDUP))
         for key, pair in SLOTS_PAIRS.items():
             if f"{key}_vs_sequential" in gguf:
                 ratio = gguf[f"{key}_vs_sequential"]
                 bound = gguf.get("sequential_splits", {}).get(pair.sequential, {}).get("slots_ceiling_at_prompt_rate")
-                rows.append(check(f"GGUF: {pair.label} {gguf['slots']} parallel slots vs one article at a time",
+                rows.append(check(f"GGUF{where}: {pair.label} {gguf['slots']} parallel slots vs one article at a time",
                                   f">= {PARALLEL_MIN_SPEEDUP:g}x", f"{ratio:.2f}x"
                                   + (f" (bound on this machine: {bound:.2f}x, see GGUF)" if bound else ""),
                                   ratio >= PARALLEL_MIN_SPEEDUP))
@@ -80,8 +81,8 @@ def acceptance(results: dict[str, Any]) -> list[dict[str, Any]]:
             phases = gguf.get(f"{key}_phases")
             if phases:
                 tg = phases["decode_vs_sequential"]
-                rows.append(check(f"GGUF: {pair.label} batched decoding, {gguf['slots']} articles per step vs one "
-                                  "(ms per generated token, prompts computed first and timed apart, as "
+                rows.append(check(f"GGUF{where}: {pair.label} batched decoding, {gguf['slots']} articles per step vs "
+                                  "one (ms per generated token, prompts computed first and timed apart, as "
                                   "llama-batched-bench; the whole runs are the rows above)",
                                   f">= {PARALLEL_MIN_SPEEDUP:g}x",
                                   f"{tg:.2f}x (prompts: {phases['prompt_vs_sequential']:.2f}x; whole articles: "
@@ -169,7 +170,8 @@ def machine_section(machine: dict[str, Any]) -> list[str]:
 def accelerator_text(machine: dict[str, Any]) -> str:
     if machine["accelerator"] == "none":
         return (" -- no GPU is lent to this task, so every number below is CPU-only; on a machine with a GPU "
-                "the seq2seq section runs there (device `auto`) and this line names it.")
+                "the seq2seq section runs there (device `auto`), and so does the GGUF section where a llama.cpp "
+                "build here can offload to it, and this line names it.")
     text = f" ({machine['accelerator_details']})" if machine.get("accelerator_details") else ""
     if machine.get("accelerator_fp32_gflops"):
         text += (f"; measured 8192x8192x8192 GEMM on it during this run: fp32 (TF32 off, torch's default) "
@@ -297,9 +299,9 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         f"{result['articles']} dev-set articles"
         + (f" (cut to {result['max_words']} words)" if result.get("max_words") else "")
         + f", the shared chat prompt (5 bullets), exactly {result['new_tokens']} "
-        f"new tokens each (greedy; llama.cpp `ignore_eos`), {result['rounds']} rounds in ABBA order, each over "
-        "all of them. "
-        f"{result['model']}.",
+        f"new tokens each (greedy; llama.cpp `ignore_eos`), device `{result.get('device', 'cpu')}`"
+        + (f" ({result['device_note']})" if result.get("device_note") else "")
+        + f", {result['rounds']} rounds in ABBA order, each over all of them. {result['model']}.",
         "",
     ]
     lines += table(["variant", "articles/s", "gen tokens/s", "wall s", "CPU s", "peak RSS MB", "load avg per round"],

@@ -74,7 +74,7 @@ def run_section(name: str, settings: BenchSettings) -> dict[str, Any]:
 
         return run_gguf(load_dev_records(dev_set_path(), settings.gguf_articles), settings.work_dir,
                         settings.gguf_articles, settings.gguf_tokens, settings.gguf_slots, settings.rounds,
-                        max_words=settings.gguf_max_words)
+                        max_words=settings.gguf_max_words, device=settings.device)
     if name == "rouge":
         from summarizer.bench.rouge import run_rouge
 

@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="tiny inputs and models: checks that every section runs, in about a minute")
     parser.add_argument("--out", type=Path, help=f"report file (default: {DEFAULT_OUT.relative_to(PROJECT_ROOT)})")
     parser.add_argument("--work-dir", type=Path, help=f"built models are kept here (default: {default_work_dir()})")
-    parser.add_argument("--device", help="torch device for the seq2seq section (default: auto)")
+    parser.add_argument("--device", help="device for the seq2seq and GGUF sections (default: auto: a GPU if "
+                        "there is one; GGUF only where a llama.cpp build here can offload to it)")
     parser.add_argument("--articles", type=int, help=f"seq2seq articles (default {DEFAULTS.seq2seq_articles})")
     parser.add_argument("--new-tokens", type=int,
                         help=f"seq2seq tokens per article (default {DEFAULTS.seq2seq_tokens})")

@@ -373,7 +373,8 @@ def test_gguf_compares_each_runtimes_slots_with_its_own_one_slot(monkeypatch, tm
 
     seconds = {("xllamacpp", 1): 40.0, ("xllamacpp", 8): 20.0}
 
-    def fake_llama(texts, new_tokens, runtime, n_parallel, requantize, env=None, prompt_lookup=None, phases=False):
+    def fake_llama(texts, new_tokens, runtime, n_parallel, requantize, env=None, prompt_lookup=None, phases=False,
+                   gpu=False):
         wall = seconds[(runtime, n_parallel)] * (0.8 if prompt_lookup is not None else 1.0)
         measured = {"items": len(texts), "generated_tokens": len(texts) * new_tokens,
                     "texts": ["a b c d e f"] * len(texts), "wall_seconds": wall, "cpu_seconds": 2 * wall,
@@ -383,7 +384,7 @@ def test_gguf_compares_each_runtimes_slots_with_its_own_one_slot(monkeypatch, tm
             return {**measured, "wall_seconds": 25.0, "prompt_phase_seconds": 20.0, "decode_phase_seconds": 5.0}
         return {**measured, "prompt_seconds": wall / 2, "decode_seconds": wall / 2}
 
-    def fake_transformers(model_dir, texts, new_tokens, batch_size, prompt_lookup_num_tokens=None):
+    def fake_transformers(model_dir, texts, new_tokens, batch_size, prompt_lookup_num_tokens=None, device="cpu"):
         return {"items": len(texts), "generated_tokens": len(texts) * new_tokens, "texts": ["a b c d e f"] * len(texts),
                 "wall_seconds": 100.0, "cpu_seconds": 200.0}
 
@@ -660,3 +661,71 @@ def test_gpu_memory_totals_take_the_largest_round():
                     {"items": 2, "wall_seconds": 1.0, "cpu_seconds": 1.0, "peak_gpu_mib": 1200.0}]
     assert rounds.combine(measurements)["peak_gpu_mib"] == 1200.0
     assert "peak_gpu_mib" not in rounds.combine([{"items": 1, "wall_seconds": 1.0, "cpu_seconds": 1.0}])
+
+
+def test_gguf_runs_on_a_gpu_only_where_a_llama_cpp_build_can_offload(monkeypatch):
+    from summarizer.bench import gguf
+
+    monkeypatch.setattr("summarizer.bench.seq2seq.pick_torch_device", lambda requested: "cuda")
+    gpus = {"xllamacpp": [], "llama-server": []}
+    monkeypatch.setattr(gguf, "llama_gpus", lambda runtime: gpus[runtime])
+    assert gguf.gguf_device("cpu") == ("cpu", None)
+    # A GPU, but no llama.cpp build that sees it: transformers on the GPU against CPUs would mislead.
+    device, note = gguf.gguf_device("auto")
+    assert device == "cpu" and "no llama.cpp build here can offload to cuda" in note
+    gpus["llama-server"] = ["Vulkan0: NVIDIA H200 (NVIDIA) | uma: 0 | fp16: 1"]
+    assert gguf.gguf_device("auto") == ("cuda", None)
+
+    monkeypatch.setattr("summarizer.backends.llama_server.unusable_reason", lambda: None)
+    skipped = gguf.skipped_variants(gguf.VARIANTS, gpu=True)
+    # The CPU-only builds sit out on a GPU; the llama-server variants run, every layer offloaded.
+    assert set(skipped) == {"llama.cpp", "llama.cpp-lookup", "llama.cpp-parallel", "llama.cpp-batched", "ik_llama.cpp"}
+    assert "lists no GPU" in skipped["llama.cpp"] and "CPU build" in skipped["ik_llama.cpp"]
+    assert gguf.skipped_variants(gguf.VARIANTS) == {}
+    assert gguf.gpu_offload("llama-server") == {"server_args": ["-ngl", "99"]}
+    assert gguf.gpu_offload("xllamacpp") == {"server": {"n_gpu_layers": 99}}
+
+
+def test_gguf_on_a_gpu_passes_the_device_to_both_sides_and_names_it(monkeypatch, tmp_path):
+    from summarizer.bench import gguf
+    from summarizer.bench.data import DevRecord
+
+    calls = []
+
+    def fake_llama(texts, new_tokens, runtime, n_parallel, requantize, env=None, prompt_lookup=None, phases=False,
+                   gpu=False):
+        calls.append(("llama", runtime, gpu))
+        return {"items": len(texts), "generated_tokens": len(texts) * new_tokens, "texts": ["a"] * len(texts),
+                "wall_seconds": 2.0 if n_parallel == 1 else 1.0, "cpu_seconds": 1.0}
+
+    def fake_transformers(model_dir, texts, new_tokens, batch_size, prompt_lookup_num_tokens=None, device="cpu"):
+        calls.append(("transformers", device))
+        return {"items": len(texts), "generated_tokens": len(texts) * new_tokens, "texts": ["a"] * len(texts),
+                "wall_seconds": 10.0, "cpu_seconds": 10.0}
+
+    monkeypatch.setattr(gguf, "run_llama_cpp", fake_llama)
+    monkeypatch.setattr(gguf, "run_transformers", fake_transformers)
+    monkeypatch.setattr(gguf, "dequantized_model_dir", lambda work_dir: tmp_path)
+    monkeypatch.setattr(gguf, "gguf_device", lambda requested: ("cuda", None))
+    monkeypatch.setattr(gguf, "skipped_variants", lambda variants, gpu=False: {})
+    records = [DevRecord(id=str(i), article=f"article {i}", references=("r",)) for i in range(2)]
+    result = gguf.run_gguf(records, tmp_path, n_articles=2, rounds=1, device="auto",
+                           variants=("transformers", "llama-server", "llama-server-parallel"))
+    assert ("transformers", "cuda") in calls and ("llama", "llama-server", True) in calls
+    assert result["device"] == "cuda"
+    rows = {row["check"]: row for row in report.acceptance({"gguf": result})}
+    assert rows["GGUF on cuda: llama-server vs transformers, one article at a time"]["measured"] == "5.00x"
+    assert "device `cuda`, 1 rounds" in "\n".join(report.gguf_section(result))
+
+
+def test_llama_server_gpus_are_read_from_its_device_listing(tmp_path):
+    from summarizer.backends.llama_server import gpu_devices
+
+    binary = tmp_path / "llama-server"
+    binary.write_text("#!/bin/sh\necho 'load_backend: loaded Vulkan backend'\necho 'Available devices:'\n"
+                      "echo '  Vulkan0: NVIDIA H200 (81559 MiB, 81000 MiB free)'\n")
+    binary.chmod(0o755)
+    assert gpu_devices(binary) == ["Vulkan0: NVIDIA H200 (81559 MiB, 81000 MiB free)"]
+    binary.write_text("#!/bin/sh\necho 'Available devices:'\necho '  (none)'\n")
+    assert gpu_devices(binary) == []
+    assert gpu_devices(tmp_path / "missing") == []
