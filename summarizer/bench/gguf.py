@@ -1,7 +1,9 @@
 """GGUF throughput: SmolLM2-135M through transformers (weights dequantized to fp32), llama.cpp (in-process
 through xllamacpp, and llama.cpp's own llama-server program built with AVX-512/AMX kernels) and
-ik_llama.cpp (a llama.cpp fork with faster CPU kernels), and llama-server one article at a time against
-several articles decoded together in parallel slots.
+ik_llama.cpp (a llama.cpp fork with faster CPU kernels), and llama.cpp one article at a time against
+several articles decoded together: in parallel slots fed as they free up (continuous batching), and in
+slot-sized groups whose prompts and decoding are timed apart, as llama-batched-bench times them. On a GPU
+(``device``) transformers and the llama.cpp builds that can offload run there; CPU-only builds sit out.
 
 Every variant gets the same chat prompt (summarizer.prompts) for the same dev-set articles and writes
 exactly ``new_tokens`` tokens greedily (transformers: min_new_tokens = max_new_tokens; llama.cpp:
