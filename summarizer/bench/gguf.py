@@ -14,11 +14,13 @@ which needs the ``gguf`` and ``accelerate`` packages) and the dequantized model 
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -284,25 +286,35 @@ def llama_cpp_worker(payload: dict[str, Any]) -> dict[str, Any]:
 
     backend = loaded_llama_cpp(payload)
     requests = [bench_request(backend, text) for text in payload["texts"]]
-    # A llama-server child does the work in its own process: its CPU time and memory count too.
-    server_usage = getattr(backend.server, "usage", dict)
-    before = server_usage()
-    with stopwatch() as times:
+    with server_stopwatch(backend) as times:
         if payload["n_parallel"] == 1:
             replies = [backend.chat(r) for r in requests]
         else:
             with ThreadPoolExecutor(max_workers=payload["n_parallel"]) as pool:
                 replies = list(pool.map(backend.chat, requests))
+    backend.close()
+    texts = [reply_text(reply) for reply in replies]
+    return {"items": len(texts), "generated_tokens": len(texts) * payload["new_tokens"], "texts": texts,
+            "build": build_features(payload.get("runtime", "xllamacpp")), **server_split(replies), **times}
+
+
+@contextmanager
+def server_stopwatch(backend: Any) -> Iterator[dict[str, float]]:
+    """stopwatch() over the block, plus what a llama-server child spent in it: that server does the work in
+    a process of its own, so its CPU seconds are added and its peak RSS given as ``helper_peak_rss_mib``."""
+    server_usage = getattr(backend.server, "usage", dict)
+    before = server_usage()
+    with stopwatch() as times:
+        yield times
     after = server_usage()
     if after:
         times["cpu_seconds"] += after["cpu_seconds"] - before["cpu_seconds"]
         times["helper_peak_rss_mib"] = after.get("peak_rss_mib", 0.0)
-    backend.close()
-    texts = [reply_text(reply) for reply in replies]
-    runtime = payload.get("runtime", "xllamacpp")
-    return {"items": len(texts), "generated_tokens": len(texts) * payload["new_tokens"], "texts": texts,
-            "build": llama_server_features() if runtime == "llama-server" else xllamacpp_features(),
-            **server_split(replies), **times}
+
+
+def build_features(runtime: str) -> list[str]:
+    """The compiled-in CPU features of the llama.cpp build a runtime runs."""
+    return llama_server_features() if runtime == "llama-server" else xllamacpp_features()
 
 
 def llama_cpp_batched_worker(payload: dict[str, Any]) -> dict[str, Any]:
@@ -318,12 +330,10 @@ def llama_cpp_batched_worker(payload: dict[str, Any]) -> dict[str, Any]:
 
     backend = loaded_llama_cpp(payload)
     slots, texts = payload["n_parallel"], payload["texts"]
-    server_usage = getattr(backend.server, "usage", dict)
-    before = server_usage()
     prompt_phase = decode_phase = 0.0
     primed: list[dict[str, Any]] = []
     replies: list[dict[str, Any]] = []
-    with stopwatch() as times, ThreadPoolExecutor(max_workers=slots) as pool:
+    with server_stopwatch(backend) as times, ThreadPoolExecutor(max_workers=slots) as pool:
         for start in range(0, len(texts), slots):
             group = [bench_request(backend, text) for text in texts[start:start + slots]]
             slot_ids = range(len(group))
@@ -335,15 +345,10 @@ def llama_cpp_batched_worker(payload: dict[str, Any]) -> dict[str, Any]:
                                 group, slot_ids)
             prompt_phase += computed - began
             decode_phase += time.perf_counter() - computed
-    after = server_usage()
-    if after:
-        times["cpu_seconds"] += after["cpu_seconds"] - before["cpu_seconds"]
-        times["helper_peak_rss_mib"] = after.get("peak_rss_mib", 0.0)
     backend.close()
-    runtime = payload.get("runtime", "xllamacpp")
     return {"items": len(replies), "generated_tokens": len(replies) * payload["new_tokens"],
             "texts": [reply_text(reply) for reply in replies],
-            "build": llama_server_features() if runtime == "llama-server" else xllamacpp_features(),
+            "build": build_features(payload.get("runtime", "xllamacpp")),
             "prompt_tokens": server_split(primed)["prompt_tokens"],
             "decode_prompt_tokens": server_split(replies)["prompt_tokens"],
             "prompt_phase_seconds": prompt_phase, "decode_phase_seconds": decode_phase, **times}
@@ -538,18 +543,20 @@ def gpu_offload(runtime: str) -> dict[str, Any]:
     return {"server": {"n_gpu_layers": GPU_LAYERS}}
 
 
-def llama_gpus(runtime: str) -> list[str]:
-    """The GPUs a llama.cpp runtime's build here can offload to: none for a CPU-only build."""
+@functools.cache
+def llama_gpus(runtime: str) -> tuple[str, ...]:
+    """The GPUs a llama.cpp runtime's build here can offload to: none for a CPU-only build. Asked once per
+    runtime (llama-server's answer takes a process start): the device choice and each variant reuse it."""
     if runtime == "llama-server":
         from summarizer.backends.llama_server import find_binary, gpu_devices, unusable_reason
 
-        return [] if unusable_reason() is not None else gpu_devices(find_binary())
+        return () if unusable_reason() is not None else tuple(gpu_devices(find_binary()))
     try:
         import xllamacpp
     except ImportError:
-        return []
-    return [f"{device['name']}: {device['description']}" for device in xllamacpp.get_device_info()
-            if "GPU" in device["type"].name]
+        return ()
+    return tuple(f"{device['name']}: {device['description']}" for device in xllamacpp.get_device_info()
+                 if "GPU" in device["type"].name)
 
 
 def gguf_device(requested: str) -> tuple[str, str | None]:
