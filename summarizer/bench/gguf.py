@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import importlib.util
 import logging
 import re
 import time
@@ -87,6 +88,11 @@ LLAMA_VARIANTS = {"llama.cpp": LlamaVariant("xllamacpp", False, LLAMA_REQUANTIZE
                   "llama-server-parallel": LlamaVariant("llama-server", True, LLAMA_REQUANTIZE),
                   "llama.cpp-batched": LlamaVariant("xllamacpp", True, LLAMA_REQUANTIZE, phases=True),
                   "llama-server-batched": LlamaVariant("llama-server", True, LLAMA_REQUANTIZE, phases=True)}
+# runtime -> the modules its variants import, and how to install them: the ik and bench extras are
+# optional, and transformers reads the GGUF through gguf and accelerate.
+RUNTIME_PACKAGES = {"transformers": (("gguf", "accelerate"), "pip install 'summarizer[bench]'"),
+                    "ik_llama.cpp": (("ik_llama_cpp",), "pip install 'summarizer[ik]'"),
+                    "xllamacpp": (("xllamacpp",), "pip install xllamacpp")}
 # transformers variants: batch size, and whether prompt-lookup decoding drafts tokens (batch size 1 only).
 TRANSFORMERS_VARIANTS = {"transformers": (1, False), "transformers-batched": (TRANSFORMERS_BATCH, False),
                          "transformers-lookup": (1, True)}
@@ -684,10 +690,30 @@ def run_gguf(
     return result
 
 
+def runtime_of(variant: str) -> str:
+    """The package a variant runs on: "transformers", "ik_llama.cpp", "xllamacpp" or "llama-server"."""
+    if variant in TRANSFORMERS_VARIANTS:
+        return "transformers"
+    return "ik_llama.cpp" if variant == "ik_llama.cpp" else LLAMA_VARIANTS[variant].runtime
+
+
+def missing_packages(runtime: str) -> str | None:
+    """Why ``runtime``'s Python packages are not importable here (None when they are). llama-server is a
+    program, checked by summarizer.backends.llama_server.unusable_reason instead."""
+    modules, install = RUNTIME_PACKAGES.get(runtime, ((), ""))
+    missing = [module for module in modules if importlib.util.find_spec(module) is None]
+    return f"{', '.join(missing)} not installed here ({install})" if missing else None
+
+
 def skipped_variants(variants: Sequence[str], gpu: bool = False) -> dict[str, str]:
-    """The llama.cpp variants that cannot run here, with why: no llama-server installed, or one built for
-    another CPU; on a GPU (``gpu``), a build that cannot offload to it."""
+    """The variants that cannot run here, with why: their packages not installed (the ik and bench extras
+    are optional), no llama-server installed, or one built for another CPU; on a GPU (``gpu``), a build
+    that cannot offload to it."""
     skipped: dict[str, str] = {}
+    for variant in variants:
+        reason = missing_packages(runtime_of(variant))
+        if reason:
+            skipped[variant] = reason
     wanted = [variant for variant in variants
               if variant in LLAMA_VARIANTS and LLAMA_VARIANTS[variant].runtime == "llama-server"]
     if wanted:

@@ -686,6 +686,27 @@ def test_gguf_runs_on_a_gpu_only_where_a_llama_cpp_build_can_offload(monkeypatch
     assert gguf.gpu_offload("xllamacpp") == {"server": {"n_gpu_layers": 99}}
 
 
+def test_gguf_variants_whose_packages_are_missing_sit_out_with_the_install_command(monkeypatch):
+    import importlib.util
+
+    from summarizer.bench import gguf
+
+    absent = {"ik_llama_cpp", "accelerate"}
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name in absent else find_spec(name))
+    monkeypatch.setattr("summarizer.backends.llama_server.unusable_reason", lambda: None)
+    skipped = gguf.skipped_variants(gguf.VARIANTS)
+    assert skipped["ik_llama.cpp"] == "ik_llama_cpp not installed here (pip install 'summarizer[ik]')"
+    # transformers reads the GGUF through gguf and accelerate (the bench extra).
+    assert set(skipped) == {"ik_llama.cpp", *gguf.TRANSFORMERS_VARIANTS}
+    assert skipped["transformers"] == "accelerate not installed here (pip install 'summarizer[bench]')"
+    # On a GPU the missing package is the reason given, not the GPU one.
+    absent.add("xllamacpp")
+    on_gpu = gguf.skipped_variants(gguf.VARIANTS, gpu=True)
+    assert on_gpu["llama.cpp"] == "xllamacpp not installed here (pip install xllamacpp)"
+    assert on_gpu["ik_llama.cpp"].startswith("ik_llama_cpp not installed")
+
+
 def test_gguf_on_a_gpu_passes_the_device_to_both_sides_and_names_it(monkeypatch, tmp_path):
     from summarizer.bench import gguf
     from summarizer.bench.data import DevRecord
