@@ -607,11 +607,15 @@ def run_gguf(
     variants: Sequence[str] = VARIANTS,
     max_words: int | None = None,
     device: str = "cpu",
+    batch_group: int | None = None,
 ) -> dict[str, Any]:
     """Time the variants over the first ``n_articles`` articles (cut to ``max_words`` words for quick runs)
-    on ``device`` (``auto``: a GPU where transformers and a llama.cpp build here can use one)."""
+    on ``device`` (``auto``: a GPU where transformers and a llama.cpp build here can use one). The batched
+    variants decode ``batch_group`` articles in the same steps (None: all of them, the issue's "batched
+    decoding of 16 articles"); the parallel ones feed ``slots`` slots as they free up."""
     texts = [" ".join(record.article.split()[:max_words]) if max_words else record.article
              for record in records[:n_articles]]
+    group = min(batch_group or len(texts), len(texts))
     device, device_note = gguf_device(device)
     gpu = device != "cpu"
     skipped = skipped_variants(variants, gpu)
@@ -628,7 +632,8 @@ def run_gguf(
             result = run_child("summarizer.bench.gguf:ik_llama_cpp_worker", payload)
         else:
             llama = LLAMA_VARIANTS[variant]
-            result = run_llama_cpp(texts, new_tokens, llama.runtime, slots if llama.parallel else 1, llama.requantize,
+            n_parallel = (group if llama.phases else slots) if llama.parallel else 1
+            result = run_llama_cpp(texts, new_tokens, llama.runtime, n_parallel, llama.requantize,
                                    prompt_lookup={} if llama.prompt_lookup else None, phases=llama.phases, gpu=gpu)
         log.info("gguf %s: %d articles in %.1f s", variant, result["items"], result["wall_seconds"])
         return result
@@ -645,6 +650,7 @@ def run_gguf(
         "max_words": max_words,
         "new_tokens": new_tokens,
         "slots": slots,
+        "batch_group": group,
         "transformers_batch": TRANSFORMERS_BATCH,
         "rounds": rounds,
         "variants": totals,

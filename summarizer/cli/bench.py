@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--gguf-articles", type=int, help=f"GGUF articles (default {DEFAULTS.gguf_articles})")
     parser.add_argument("--gguf-tokens", type=int, help=f"GGUF tokens per article (default {DEFAULTS.gguf_tokens})")
     parser.add_argument("--slots", type=int, help=f"llama.cpp parallel slots (default {DEFAULTS.gguf_slots})")
+    parser.add_argument("--batch-group", type=int, help="articles the batched llama.cpp variants decode in the "
+                        "same steps (default: all of the GGUF articles)")
     parser.add_argument("--rounds", type=int, help=f"ABBA rounds per section (default {DEFAULTS.rounds})")
     parser.add_argument("--rouge-pairs", type=int, help=f"ROUGE pairs (default {DEFAULTS.rouge_pairs})")
     parser.add_argument("--repeats", type=int, help=f"ROUGE and cold-start repeats (default {DEFAULTS.repeats})")
@@ -41,7 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 OVERRIDES = {
     "work_dir": "work_dir", "device": "device", "articles": "seq2seq_articles", "new_tokens": "seq2seq_tokens",
     "batch_size": "seq2seq_batch", "gguf_articles": "gguf_articles", "gguf_tokens": "gguf_tokens",
-    "slots": "gguf_slots", "rounds": "rounds", "rouge_pairs": "rouge_pairs", "repeats": "repeats",
+    "slots": "gguf_slots", "batch_group": "gguf_batch_group", "rounds": "rounds", "rouge_pairs": "rouge_pairs",
+    "repeats": "repeats",
 }
 
 

@@ -372,10 +372,13 @@ def test_gguf_compares_each_runtimes_slots_with_its_own_one_slot(monkeypatch, tm
     from summarizer.bench import gguf
 
     seconds = {("xllamacpp", 1): 40.0, ("xllamacpp", 8): 20.0}
+    batch_groups = []
 
     def fake_llama(texts, new_tokens, runtime, n_parallel, requantize, env=None, prompt_lookup=None, phases=False,
                    gpu=False):
-        wall = seconds[(runtime, n_parallel)] * (0.8 if prompt_lookup is not None else 1.0)
+        if phases:
+            batch_groups.append(n_parallel)
+        wall = seconds.get((runtime, n_parallel), 0.0) * (0.8 if prompt_lookup is not None else 1.0)
         measured = {"items": len(texts), "generated_tokens": len(texts) * new_tokens,
                     "texts": ["a b c d e f"] * len(texts), "wall_seconds": wall, "cpu_seconds": 2 * wall,
                     "prompt_tokens": 500 * len(texts)}
@@ -409,10 +412,14 @@ def test_gguf_compares_each_runtimes_slots_with_its_own_one_slot(monkeypatch, tm
     assert result["llama_lookup_vs_transformers"] == pytest.approx(100 / 32)
     assert "parallel_vs_sequential" not in result
     assert set(result["skipped"]) == {"llama-server", "llama-server-parallel", "llama-server-batched"}
+    # The batched variant decodes all the articles in the same steps unless told a group size; slots stay 8.
+    assert batch_groups == [4] and result["batch_group"] == 4 and result["slots"] == 8
+    assert gguf.run_gguf(records, tmp_path, n_articles=4, rounds=1, variants=("llama.cpp-batched",),
+                         batch_group=2)["batch_group"] == 2 and batch_groups[-1] == 2
     assert set(result["sequential_splits"]) == {"llama.cpp"}
     rows = {row["check"]: row for row in report.acceptance({"gguf": result})}
     assert rows["GGUF: llama.cpp (xllamacpp) 8 parallel slots vs one article at a time"]["met"] is True
-    batched_row = rows["GGUF: llama.cpp (xllamacpp) batched decoding, 8 articles per step vs one (ms per generated "
+    batched_row = rows["GGUF: llama.cpp (xllamacpp) batched decoding, 4 articles per step vs one (ms per generated "
                        "token, prompts computed first and timed apart, as llama-batched-bench; the whole runs are "
                        "the rows above)"]
     assert batched_row["met"] is True
