@@ -2,9 +2,9 @@
 computed first, then the group decoded in the same steps, the phases timed apart as llama-batched-bench
 times them) with several group sizes, each against one slot (`llama.cpp`) in the same ABBA rounds.
 
-Why the bench decodes all of its articles in one group by default: each step shares the weights' matrix
-products among the articles it holds, so a larger group spreads them further, while each article's
-attention over its own prompt costs the same in any group.
+The bench decodes all of its articles in one group by default, the issue's "batched decoding of 16
+articles"; this shows what the group size changes: each step shares the weights' matrix products among
+the articles it holds, while each article's attention over its own prompt costs the same in any group.
 
     .venv/bin/python eval/scripts/gguf_batch_group.py --groups 16 8 --out eval/gguf-batch-group-amd-epyc-zen4.md
 """
@@ -16,7 +16,7 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
-from script_report import command, machine_line, save
+from script_report import command, comparison_flags, machine_line, save
 
 from summarizer.bench.data import dev_set_path, load_dev_records
 from summarizer.bench.gguf import run_gguf
@@ -34,10 +34,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     records = load_dev_records(dev_set_path(), args.articles)
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    arguments = " ".join([f"--groups {' '.join(map(str, args.groups))}",
-                          *(f"--{name} {value}" for name, value, default in
-                            (("articles", args.articles, 16), ("tokens", args.tokens, 128),
-                             ("rounds", args.rounds, 2)) if value != default)])
+    arguments = " ".join(part for part in (f"--groups {' '.join(map(str, args.groups))}",
+                                           comparison_flags(args, ("articles", "tokens", "rounds"))) if part)
     lines = [
         "# GGUF: batched decoding by group size", "",
         f"{command('gguf_batch_group.py', arguments, args.out)}, started {started} on {machine_line()}. "

@@ -2,7 +2,8 @@
 through xllamacpp, and llama.cpp's own llama-server program built with AVX-512/AMX kernels) and
 ik_llama.cpp (a llama.cpp fork with faster CPU kernels), and llama.cpp one article at a time against
 several articles decoded together: in parallel slots fed as they free up (continuous batching), and in
-slot-sized groups whose prompts and decoding are timed apart, as llama-batched-bench times them. On a GPU
+groups (all the articles by default) whose prompts and decoding are timed apart, as llama-batched-bench
+times them. On a GPU
 (``device``) transformers and the llama.cpp builds that can offload run there; CPU-only builds sit out.
 
 Every variant gets the same chat prompt (summarizer.prompts) for the same dev-set articles and writes
@@ -557,10 +558,10 @@ def llama_gpus(runtime: str) -> tuple[str, ...]:
         from summarizer.backends.llama_server import find_binary, gpu_devices, unusable_reason
 
         return () if unusable_reason() is not None else tuple(gpu_devices(find_binary()))
-    try:
-        import xllamacpp
-    except ImportError:
+    if missing_packages("xllamacpp"):
         return ()
+    import xllamacpp
+
     return tuple(f"{device['name']}: {device['description']}" for device in xllamacpp.get_device_info()
                  if "GPU" in device["type"].name)
 

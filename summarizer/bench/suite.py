@@ -43,8 +43,8 @@ class BenchSettings:
     gguf_tokens: int = 128
     gguf_slots: int = 8
     # Articles the batched variants decode in the same steps; None: all of the section's (the issue's "batched
-    # decoding of 16 articles"): a larger group spreads each step's weight products over more articles
-    # (eval/gguf-batch-group-amd-epyc-zen4.md compares group sizes).
+    # decoding of 16 articles"). On the 2-core Zen 4, 16 and 8 per step decoded alike, 1.58x and 1.56x one slot
+    # (eval/gguf-batch-group-amd-epyc-zen4.md).
     gguf_batch_group: int | None = None
     # Quick runs cut GGUF articles short: prompt processing dominates their time otherwise.
     gguf_max_words: int | None = None
