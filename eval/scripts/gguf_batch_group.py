@@ -1,6 +1,7 @@
 """Batched decoding by group size: `summarizer bench`'s `llama.cpp-batched` variant (xllamacpp, prompts
 computed first, then the group decoded in the same steps, the phases timed apart as llama-batched-bench
-times them) with several group sizes, each against one slot (`llama.cpp`) in the same ABBA rounds.
+times them) with several group sizes, each against groups of one article through the same worker
+(`llama.cpp-batched-1`, as llama-batched-bench sets -npl 1 beside N) in the same ABBA rounds.
 
 The bench decodes all of its articles in one group by default, the issue's "batched decoding of 16
 articles"; this shows what the group size changes: each step shares the weights' matrix products among
@@ -40,16 +41,16 @@ def main() -> None:
         "# GGUF: batched decoding by group size", "",
         f"{command('gguf_batch_group.py', arguments, args.out)}, started {started} on {machine_line()}. "
         f"SmolLM2-135M (the bench's Q4_0-ffn weights, xllamacpp), the first {len(records)} dev-set articles, "
-        f"exactly {args.tokens} new tokens each, {args.rounds} ABBA rounds per group size, each against one slot "
-        "in the same rounds (`summarizer bench`'s GGUF section with `--batch-group N`, variants `llama.cpp` and "
-        "`llama.cpp-batched` only). The batched phases are timed by the wall clock, one slot's by its server.", "",
-        "| articles per step | decode ms per token | one slot's | decode vs one slot | per round | prompts vs one slot "
-        "| whole articles vs one slot |",
+        f"exactly {args.tokens} new tokens each, {args.rounds} ABBA rounds per group size, each against groups of "
+        "one in the same rounds (`summarizer bench`'s GGUF section with `--batch-group N`, variants "
+        "`llama.cpp-batched-1` and `llama.cpp-batched` only), both timed phase by phase by the wall clock.", "",
+        "| articles per step | decode ms per token | groups of one's | decode vs one | per round | prompts vs one "
+        "| whole articles vs one |",
         "|---|---|---|---|---|---|---|",
     ]
     for group in args.groups:
         result = run_gguf(records, default_work_dir(), n_articles=args.articles, new_tokens=args.tokens,
-                          rounds=args.rounds, variants=("llama.cpp", "llama.cpp-batched"), batch_group=group)
+                          rounds=args.rounds, variants=("llama.cpp-batched-1", "llama.cpp-batched"), batch_group=group)
         phases = result["llama_batched_phases"]
         lines.append(f"| {result['batch_group']} | {phases['decode_ms_per_token']:.1f} | "
                      f"{phases['sequential_decode_ms_per_token']:.1f} | {phases['decode_vs_sequential']:.2f}x | "

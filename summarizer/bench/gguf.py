@@ -3,7 +3,7 @@ through xllamacpp, and llama.cpp's own llama-server program built with AVX-512/A
 ik_llama.cpp (a llama.cpp fork with faster CPU kernels), and llama.cpp one article at a time against
 several articles decoded together: in parallel slots fed as they free up (continuous batching), and in
 groups (all the articles by default) whose prompts and decoding are timed apart, as llama-batched-bench
-times them. On a GPU
+times them, against groups of one article timed the same way. On a GPU
 (``device``) transformers and the llama.cpp builds that can offload run there; CPU-only builds sit out.
 
 Every variant gets the same chat prompt (summarizer.prompts) for the same dev-set articles and writes
@@ -59,8 +59,8 @@ GPU_LAYERS = 99
 TRANSFORMERS_BATCH = 8
 WARMUP_TEXT = "The council met on Tuesday."
 VARIANTS = ("transformers", "transformers-batched", "transformers-lookup", "llama.cpp", "llama.cpp-lookup",
-            "llama.cpp-parallel", "llama.cpp-batched", "llama-server", "llama-server-lookup", "llama-server-parallel",
-            "llama-server-batched", "ik_llama.cpp")
+            "llama.cpp-parallel", "llama.cpp-batched-1", "llama.cpp-batched", "llama-server", "llama-server-lookup",
+            "llama-server-parallel", "llama-server-batched-1", "llama-server-batched", "ik_llama.cpp")
 
 
 class LlamaVariant(NamedTuple):
@@ -88,7 +88,13 @@ LLAMA_VARIANTS = {"llama.cpp": LlamaVariant("xllamacpp", False, LLAMA_REQUANTIZE
                   "llama-server-lookup": LlamaVariant("llama-server", False, LLAMA_REQUANTIZE, prompt_lookup=True),
                   "llama-server-parallel": LlamaVariant("llama-server", True, LLAMA_REQUANTIZE),
                   "llama.cpp-batched": LlamaVariant("xllamacpp", True, LLAMA_REQUANTIZE, phases=True),
-                  "llama-server-batched": LlamaVariant("llama-server", True, LLAMA_REQUANTIZE, phases=True)}
+                  "llama-server-batched": LlamaVariant("llama-server", True, LLAMA_REQUANTIZE, phases=True),
+                  # The same worker with groups of one article: what the batched variants are compared with, as
+                  # llama-batched-bench compares its own runs with 1 and N sequences (-npl 1,N). Both sides then
+                  # pay the same per-request costs (the HTTP request, the chat template, the prompt's tokens, the
+                  # one prompt token computed again), which the one-slot server's own timings leave out.
+                  "llama.cpp-batched-1": LlamaVariant("xllamacpp", False, LLAMA_REQUANTIZE, phases=True),
+                  "llama-server-batched-1": LlamaVariant("llama-server", False, LLAMA_REQUANTIZE, phases=True)}
 # runtime -> the modules its variants import, and how to install them: the ik and bench extras are
 # optional, and transformers reads the GGUF through gguf and accelerate.
 RUNTIME_PACKAGES = {"transformers": (("gguf", "accelerate"), "pip install 'summarizer[bench]'"),
@@ -132,9 +138,9 @@ class SlotsPair(NamedTuple):
 # result key prefix (``{key}_vs_sequential``, ``{key}_vs_transformers``) -> the pair.
 SLOTS_PAIRS = {"parallel": SlotsPair("llama-server-parallel", "llama-server", "llama-server"),
                "llama_parallel": SlotsPair("llama.cpp-parallel", "llama.cpp", "llama.cpp (xllamacpp)")}
-# result key prefix (``{key}_phases``) -> slot-sized groups decoded together against one slot, phase by phase.
-BATCHED_PAIRS = {"batched": SlotsPair("llama-server-batched", "llama-server", "llama-server"),
-                 "llama_batched": SlotsPair("llama.cpp-batched", "llama.cpp", "llama.cpp (xllamacpp)")}
+# result key prefix (``{key}_phases``) -> groups decoded together against groups of one, phase by phase.
+BATCHED_PAIRS = {"batched": SlotsPair("llama-server-batched", "llama-server-batched-1", "llama-server"),
+                 "llama_batched": SlotsPair("llama.cpp-batched", "llama.cpp-batched-1", "llama.cpp (xllamacpp)")}
 # Words compared between engines' outputs: greedy text from fp32 and Q4_1 arithmetic agrees at first,
 # then drifts; a short prefix shows they run the same model and prompt.
 AGREEMENT_WORDS = 5
@@ -521,25 +527,34 @@ def run_llama_cpp(texts: Sequence[str], new_tokens: int, runtime: str, n_paralle
     return run_child(f"summarizer.bench.gguf:{worker}", payload, env=env)
 
 
-def batched_phases(batched: dict[str, Any], sequential: dict[str, Any]) -> dict[str, float] | None:
-    """Prompt and decode rates of slot-sized groups decoded together (llama_cpp_batched_worker) against one
-    slot's (its server's timings); None unless both measured their phases.
-
-    As llama-batched-bench reports them: prompt tokens/s and generated tokens/s, here as ms per generated
-    token. The batched side is timed by the wall clock, one slot by its server, which leaves out each
-    request's own overhead: if anything, the ratio favours one slot.
-    """
-    one = phase_split(sequential)
-    prompt, decode = batched.get("prompt_phase_seconds", 0.0), batched.get("decode_phase_seconds", 0.0)
-    if one is None or not (prompt and decode):
+def wall_phases(total: dict[str, Any]) -> dict[str, float] | None:
+    """Prompt tokens/s and ms per generated token of a variant timed phase by phase by the wall clock
+    (llama_cpp_batched_worker); None unless it measured both phases."""
+    prompt, decode = total.get("prompt_phase_seconds", 0.0), total.get("decode_phase_seconds", 0.0)
+    if not (prompt and decode):
         return None
-    decode_ms = 1000 * decode / batched["generated_tokens"]
-    prompt_rate = batched["prompt_tokens"] / prompt
-    return {"prompt_tokens_per_second": prompt_rate, "decode_ms_per_token": decode_ms,
+    return {"prompt_tokens_per_second": total["prompt_tokens"] / prompt,
+            "decode_ms_per_token": 1000 * decode / total["generated_tokens"]}
+
+
+def batched_phases(batched: dict[str, Any], sequential: dict[str, Any]) -> dict[str, Any] | None:
+    """Prompt and decode rates of groups decoded together (llama_cpp_batched_worker) against groups of one
+    article through the same worker; None unless both measured their phases.
+
+    As llama-batched-bench reports its runs with 1 and N sequences: prompt tokens/s and generated tokens/s,
+    here as ms per generated token, both sides timed the same way. Results from before the groups of one
+    (a one-slot ``llama.cpp`` run as ``sequential``) fall back on that server's own timings, which leave out
+    each request's overhead.
+    """
+    ours, one = wall_phases(batched), wall_phases(sequential) or phase_split(sequential)
+    if ours is None or one is None:
+        return None
+    return {**ours,
             "sequential_prompt_tokens_per_second": one["prompt_tokens_per_second"],
             "sequential_decode_ms_per_token": one["decode_ms_per_token"],
-            "prompt_vs_sequential": prompt_rate / one["prompt_tokens_per_second"],
-            "decode_vs_sequential": one["decode_ms_per_token"] / decode_ms,
+            "sequential_timed_by": "wall clock" if "prompt_phase_seconds" in sequential else "server",
+            "prompt_vs_sequential": ours["prompt_tokens_per_second"] / one["prompt_tokens_per_second"],
+            "decode_vs_sequential": one["decode_ms_per_token"] / ours["decode_ms_per_token"],
             "whole_vs_sequential": speedup(batched, sequential)}
 
 

