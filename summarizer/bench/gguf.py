@@ -473,10 +473,16 @@ def sequential_split(total: dict[str, Any]) -> dict[str, float]:
     return split
 
 
-def phase_split(total: dict[str, Any]) -> dict[str, float] | None:
-    """A variant's prompt and decode seconds with their rates (tokens/s, ms per generated token); None
-    unless it measured both phases."""
-    prompt, decode = total.get("prompt_seconds", 0.0), total.get("decode_seconds", 0.0)
+# The keys of a variant's prompt and decode seconds: from its server's timings (one request at a time), and
+# from the wall clock around each group's phases (llama_cpp_batched_worker).
+SERVER_PHASES = ("prompt_seconds", "decode_seconds")
+WALL_PHASES = ("prompt_phase_seconds", "decode_phase_seconds")
+
+
+def phase_split(total: dict[str, Any], keys: tuple[str, str] = SERVER_PHASES) -> dict[str, float] | None:
+    """A variant's prompt and decode seconds (read from ``keys``) with their rates (tokens/s, ms per
+    generated token); None unless it measured both phases."""
+    prompt, decode = total.get(keys[0], 0.0), total.get(keys[1], 0.0)
     if not (prompt and decode):
         return None
     return {
@@ -527,16 +533,6 @@ def run_llama_cpp(texts: Sequence[str], new_tokens: int, runtime: str, n_paralle
     return run_child(f"summarizer.bench.gguf:{worker}", payload, env=env)
 
 
-def wall_phases(total: dict[str, Any]) -> dict[str, float] | None:
-    """Prompt tokens/s and ms per generated token of a variant timed phase by phase by the wall clock
-    (llama_cpp_batched_worker); None unless it measured both phases."""
-    prompt, decode = total.get("prompt_phase_seconds", 0.0), total.get("decode_phase_seconds", 0.0)
-    if not (prompt and decode):
-        return None
-    return {"prompt_tokens_per_second": total["prompt_tokens"] / prompt,
-            "decode_ms_per_token": 1000 * decode / total["generated_tokens"]}
-
-
 def batched_phases(batched: dict[str, Any], sequential: dict[str, Any]) -> dict[str, Any] | None:
     """Prompt and decode rates of groups decoded together (llama_cpp_batched_worker) against groups of one
     article through the same worker; None unless both measured their phases.
@@ -546,13 +542,15 @@ def batched_phases(batched: dict[str, Any], sequential: dict[str, Any]) -> dict[
     (a one-slot ``llama.cpp`` run as ``sequential``) fall back on that server's own timings, which leave out
     each request's overhead.
     """
-    ours, one = wall_phases(batched), wall_phases(sequential) or phase_split(sequential)
+    ours, one_by_wall = phase_split(batched, WALL_PHASES), phase_split(sequential, WALL_PHASES)
+    one = one_by_wall or phase_split(sequential)
     if ours is None or one is None:
         return None
-    return {**ours,
+    return {"prompt_tokens_per_second": ours["prompt_tokens_per_second"],
+            "decode_ms_per_token": ours["decode_ms_per_token"],
             "sequential_prompt_tokens_per_second": one["prompt_tokens_per_second"],
             "sequential_decode_ms_per_token": one["decode_ms_per_token"],
-            "sequential_timed_by": "wall clock" if "prompt_phase_seconds" in sequential else "server",
+            "sequential_timed_by": "wall clock" if one_by_wall else "server",
             "prompt_vs_sequential": ours["prompt_tokens_per_second"] / one["prompt_tokens_per_second"],
             "decode_vs_sequential": one["decode_ms_per_token"] / ours["decode_ms_per_token"],
             "whole_vs_sequential": speedup(batched, sequential)}
