@@ -1,5 +1,6 @@
 """GGUF throughput: SmolLM2-135M through transformers (weights dequantized to fp32), llama.cpp (in-process
-through xllamacpp, and llama.cpp's own llama-server program built with AVX-512/AMX kernels) and
+through xllamacpp, an AVX2 build, and llama.cpp's own llama-server program: one compiled for this CPU by
+`summarizer build-llama-server`, or the prebuilt AVX-512/AMX one of a wheel) and
 ik_llama.cpp (a llama.cpp fork with faster CPU kernels), and llama.cpp one article at a time against
 several articles decoded together: in parallel slots fed as they free up (continuous batching), and in
 groups (all the articles by default) whose prompts and decoding are timed apart, as llama-batched-bench
