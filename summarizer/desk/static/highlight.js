@@ -1,0 +1,39 @@
+// Highlights the article sentences that support a bullet: on hover or focus while the pointer is on
+// it, pinned by a click (click again to unpin). A #bullet-N fragment pins bullet N on load, so a link
+// can point at one point of attention with its evidence shown.
+(function () {
+  "use strict";
+  var bullets = Array.prototype.slice.call(document.querySelectorAll("li.bullet"));
+  var pinned = null;
+
+  function show(bullet) {
+    var support = (bullet && bullet.getAttribute("data-support") || "").split(" ").filter(Boolean);
+    document.querySelectorAll(".sentence.supporting").forEach(function (sentence) {
+      sentence.classList.remove("supporting");
+    });
+    bullets.forEach(function (other) { other.classList.toggle("active", other === bullet); });
+    support.forEach(function (index, rank) {
+      var sentence = document.getElementById("sentence-" + index);
+      if (sentence) {
+        sentence.classList.add("supporting");
+        if (rank === 0 && bullet === pinned) { sentence.scrollIntoView({block: "nearest"}); }
+      }
+    });
+  }
+
+  bullets.forEach(function (bullet) {
+    bullet.addEventListener("mouseenter", function () { show(bullet); });
+    bullet.addEventListener("focus", function () { show(bullet); });
+    bullet.addEventListener("mouseleave", function () { show(pinned); });
+    bullet.addEventListener("click", function () {
+      pinned = pinned === bullet ? null : bullet;
+      show(pinned || bullet);
+    });
+  });
+
+  var match = /^#bullet-(\d+)$/.exec(window.location.hash);
+  if (match) {
+    pinned = document.getElementById("bullet-" + match[1]);
+    show(pinned);
+  }
+})();
