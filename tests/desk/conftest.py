@@ -45,11 +45,12 @@ def fixture_handler(base: list[str]) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             path = self.path.split("?", 1)[0]
+            page = FEED_FIXTURES / "pages" / path.removeprefix("/articles/")
             if path in SERVED_FEEDS:
                 body = SERVED_FEEDS[path].read_text(encoding="utf-8").replace("{{BASE}}", base[0]).encode()
                 content_type = "application/rss+xml; charset=utf-8"
-            elif path.startswith("/articles/") and (FEED_FIXTURES / "pages" / path.removeprefix("/articles/")).is_file():
-                body = (FEED_FIXTURES / "pages" / path.removeprefix("/articles/")).read_bytes()
+            elif path.startswith("/articles/") and page.is_file():
+                body = page.read_bytes()
                 content_type = "text/html; charset=utf-8"
             else:
                 body, content_type = b"<html><body>not found</body></html>", "text/html"

@@ -12,12 +12,9 @@
       sentence.classList.remove("supporting");
     });
     bullets.forEach(function (other) { other.classList.toggle("active", other === bullet); });
-    support.forEach(function (index, rank) {
+    support.forEach(function (index) {
       var sentence = document.getElementById("sentence-" + index);
-      if (sentence) {
-        sentence.classList.add("supporting");
-        if (rank === 0 && bullet === pinned) { sentence.scrollIntoView({block: "nearest"}); }
-      }
+      if (sentence) { sentence.classList.add("supporting"); }
     });
   }
 
