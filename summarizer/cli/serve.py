@@ -62,11 +62,16 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def serve(args: argparse.Namespace, poll_interval_s: float | None) -> int:
-    import uvicorn
+    try:
+        import uvicorn
 
+        from summarizer.desk.app import DeskSettings, create_app
+    except ImportError as error:
+        print(f"error: the desk needs its web stack ({error.name} is missing): pip install 'summarizer[desk]'",
+              file=sys.stderr)
+        return 2
     from summarizer.backends.registry import backend_for
     from summarizer.config import load_config
-    from summarizer.desk.app import DeskSettings, create_app
     from summarizer.desk.model import SharedModel, SummarySettings
     from summarizer.desk.queries import register_feeds
     from summarizer.hub import ModelUnavailableError
