@@ -36,14 +36,14 @@ def test_article_page_highlights_supporting_sentences(desk, tmp_path):
     with desk.client() as client:
         article = client.get("/api/articles", params={"q": "night bus"}).json()["articles"][0]
         evidence = client.get(f"/api/articles/{article['id']}").json()["evidence"]
-    url = f"{desk.base}/articles/{article['id']}#bullet-1"
+    url = f"{desk.base}/articles/{article['id']}?bullet=1"
     dom = dump_dom(url, tmp_path / "profile")
     highlighted = [int(index) for index in re.findall(r'class="sentence supporting" id="sentence-(\d+)"', dom)]
     assert highlighted == sorted(evidence["bullets"][1]["support"]) and highlighted
     assert re.search(r'<li id="bullet-1" class="bullet active"', dom)
     assert 'class="sentence supporting" id="sentence-0"' not in dom  # bullet 0's sentence stays plain
 
-    png = screenshot(url, tmp_path / "desk-article.png", tmp_path / "profile-shot", size="1280,760")
+    png = screenshot(url, tmp_path / "desk-article.png", tmp_path / "profile-shot", size="1100,640")
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
     target = os.environ.get(SCREENSHOT_COPY_ENV)
     if target:

@@ -1,6 +1,6 @@
 // Highlights the article sentences that support a bullet: on hover or focus while the pointer is on
-// it, pinned by a click (click again to unpin). A #bullet-N fragment pins bullet N on load, so a link
-// can point at one point of attention with its evidence shown.
+// it, pinned by a click (click again to unpin). ?bullet=N (or a #bullet-N fragment, which also scrolls
+// to it) pins bullet N on load, so a link can point at one point of attention with its evidence shown.
 (function () {
   "use strict";
   var bullets = Array.prototype.slice.call(document.querySelectorAll("li.bullet"));
@@ -28,9 +28,11 @@
     });
   });
 
-  var match = /^#bullet-(\d+)$/.exec(window.location.hash);
-  if (match) {
-    pinned = document.getElementById("bullet-" + match[1]);
+  var fragment = /^#bullet-(\d+)$/.exec(window.location.hash);
+  var query = /[?&]bullet=(\d+)(&|$)/.exec(window.location.search);
+  var chosen = fragment ? fragment[1] : (query ? query[1] : null);
+  if (chosen !== null) {
+    pinned = document.getElementById("bullet-" + chosen);
     show(pinned);
   }
 })();
