@@ -29,7 +29,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -322,7 +321,7 @@ def create_app(settings: DeskSettings, fetcher: Fetcher | None = None) -> Starle
     middleware = [Middleware(security.SecurityHeadersMiddleware)]
     if security.is_loopback(settings.host):
         # Loopback desks answer only to loopback names: a DNS-rebinding page cannot reach them.
-        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(security.LOOPBACK_NAMES)))
+        middleware.append(Middleware(security.LoopbackHostMiddleware))
     middleware += [
         Middleware(SessionMiddleware, secret_key=settings.session_secret, session_cookie="desk_session",
                    same_site="strict", https_only=False),

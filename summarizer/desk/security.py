@@ -19,7 +19,7 @@ import ipaddress
 import json
 import secrets
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.datastructures import URL
 from starlette.requests import Request
@@ -40,7 +40,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 
 
 class ApiError(Exception):
@@ -205,6 +204,28 @@ def _without_token(url: URL) -> str:
     query = urlencode([(name, value) for name, value in parse_qsl(url.query, keep_blank_values=True)
                        if name != "token"])
     return url.path + (f"?{query}" if query else "")
+
+
+class LoopbackHostMiddleware:
+    """On a loopback desk, answers only requests addressed to a loopback name or address (Host header),
+    so a page that rebinds its own domain name to 127.0.0.1 cannot read the desk."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = Request(scope).headers.get("host", "")
+            try:
+                name = urlsplit(f"//{host}").hostname or ""
+            except ValueError:
+                name = ""
+            if not is_loopback(name):
+                response = PlainTextResponse(f"this desk answers only on loopback addresses, not {host!r}",
+                                             status_code=400)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def safe_next(target: str | None) -> str:

@@ -187,6 +187,10 @@ def test_security_headers_and_host_check(desk):
     with desk.client() as client:
         response = client.get("/")
         rebinding = client.get("/", headers={"Host": "attacker.example"})
+        lookalike = client.get("/", headers={"Host": "127.0.0.1.attacker.example:80"})
+        by_name = client.get("/", headers={"Host": "localhost:8000"})
+        ipv6 = client.get("/", headers={"Host": "[::1]:8000"})
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
-    assert rebinding.status_code == 400
+    assert rebinding.status_code == 400 and lookalike.status_code == 400
+    assert by_name.status_code == 200 and ipv6.status_code == 200
