@@ -94,6 +94,7 @@ def create_app(settings: DeskSettings, fetcher: Fetcher | None = None) -> Starle
     templates = build_templates()
     poller = Poller(settings.store_path, settings.model, settings.poll_interval_s)
     shared_fetcher = fetcher or Fetcher()
+    background: set[asyncio.Task[Any]] = set()
 
     def conn() -> Any:
         return connections.get().conn
@@ -177,7 +178,10 @@ def create_app(settings: DeskSettings, fetcher: Fetcher | None = None) -> Starle
         if action == "poll":
             if safe_link(feed["url"]) is None:
                 return back_to_feeds(f"{feed['url']} is a local file; poll it with summarizer run")
-            asyncio.get_running_loop().create_task(asyncio.to_thread(poller.poll_feed, feed["url"]))
+            task = asyncio.get_running_loop().create_task(asyncio.to_thread(poller.poll_feed, feed["url"]))
+            # The loop keeps only a weak reference to tasks: hold this one until it is done.
+            background.add(task)
+            task.add_done_callback(background.discard)
             return back_to_feeds(f"polling {feed['url']}; reload to see the result")
         raise HTTPException(404, f"no action {action!r}")
 

@@ -79,3 +79,12 @@ def test_serve_refuses_bad_options(tmp_path, capsys):
     assert main(["serve", "--store", str(tmp_path / "a.db"), "--port", "70000"]) == 2
     assert main(["serve", "--store", str(tmp_path / "a.db"), "--model", "no-such-model-spec"]) == 2
     assert "cannot use model 'no-such-model-spec'" in capsys.readouterr().err
+
+
+def test_cli_stays_light_without_the_web_stack():
+    """`import summarizer.cli.main` (every `summarizer` command) imports no part of the desk's web stack."""
+    probe = ("import sys, summarizer.cli.main; "
+             "print(sorted({m.split('.')[0] for m in sys.modules} & {'starlette', 'uvicorn', 'jinja2', 'multipart'}))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, check=True)
+    assert result.stdout.strip() == "[]"
