@@ -42,6 +42,7 @@ from summarizer.desk.polling import Poller
 from summarizer.desk.security import ApiError, csrf_token, csrf_valid, read_json_body, safe_link, safe_next
 from summarizer.desk.syndication import FeedInfo, feed_id_for, render_feed
 from summarizer.digest import display_time
+from summarizer.ingest.decode import length_problem
 from summarizer.ingest.http import Fetcher, FetchError
 from summarizer.ingest.webpage import load_webpage
 from summarizer.store import Store
@@ -227,17 +228,18 @@ def create_app(settings: DeskSettings, fetcher: Fetcher | None = None) -> Starle
         if text is not None:
             if not text.strip():
                 raise ApiError(400, "text is empty; send the article's text, or only a url to fetch it from")
-            if len(text) > max_chars:
-                raise ApiError(413, f"text has {len(text)} characters; the limit is {max_chars}")
             article = article_from_request(text, title, url)
         elif url is not None:
             article = await run_in_threadpool(fetch_article, url)
             if article.error:
                 raise ApiError(422, f"no article text at {url}: {article.error}")
             article.title = title or article.title
-            article.text = article.text[:max_chars]
         else:
             raise ApiError(400, "send {\"text\": ..., \"title\": ..., \"url\": ...} or {\"url\": ...}")
+        # The same length rule as `summarizer run` (the run config's max_chars).
+        too_long = length_problem(len(article.text), max_chars)
+        if too_long:
+            raise ApiError(413, too_long.split(" (raise it", 1)[0] + " (max_chars in the desk's run config)")
         summary = await run_in_threadpool(settings.model.summarize, article)
         if summary.error:
             raise ApiError(422, f"the article could not be summarized: {summary.error}")
