@@ -145,14 +145,15 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def report(args: argparse.Namespace, latencies: dict[str, list[float]], errors: list[str], seconds: float,
-           rss_before: float, rss_after: float, n_articles: int) -> str:
+           rss_before: float, rss_after: float, n_articles: int, load_before: float) -> str:
     command = (f"PYTHONPATH=. .venv/bin/python eval/desk_load.py --requests {args.requests} "
                f"--concurrency {args.concurrency}")
     lines = ["# Desk load test", "", f"Command: `{command}`", "",
              f"{args.requests} requests, {args.concurrency} concurrent, over 127.0.0.1 against `summarizer serve "
              f"--model {MODEL} --bullets 3` (one uvicorn worker) with a store of {n_articles} summarized articles; "
              f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; the load generator "
-             "(httpx.AsyncClient) runs on the same machine.", "",
+             f"(httpx.AsyncClient) runs on the same machine, whose 1-minute load average was {load_before:.1f} "
+             "when the run began (other jobs share the CPUs: compare runs on an idle machine).", "",
              "| endpoint | requests | errors | p50 ms | p95 ms | max ms |", "|---|---:|---:|---:|---:|---:|"]
     for endpoint in ENDPOINTS:
         values = latencies.get(endpoint, [])
@@ -191,6 +192,7 @@ def main() -> int:
                 client.get("/")
                 client.post("/api/summarize", json={"text": articles[0]["text"]})
             rss_before = rss_mib(process.pid)
+            load_before = os.getloadavg()[0]
             latencies, errors, seconds = asyncio.run(
                 hammer(base, args.requests, args.concurrency, [item["text"] for item in articles]))
             rss_after = rss_mib(process.pid)
@@ -201,7 +203,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
-    text = report(args, latencies, errors, seconds, rss_before, rss_after, len(articles))
+    text = report(args, latencies, errors, seconds, rss_before, rss_after, len(articles), load_before)
     print(text)
     Path(args.out).write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)

@@ -78,9 +78,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX summaries_by_created_at ON summaries (created_at);
     """,
-    # 2: full-text search for the desk (FTS5 over title, text and good bullets, kept in sync by
-    # triggers; keyed by content hash, which VACUUM never renumbers), and feeds removed from the desk.
+    # 2: for the desk: full-text search (FTS5 over title, text and good bullets, kept in sync by
+    # triggers; keyed by content hash, which VACUUM never renumbers), feeds removed from the desk, and
+    # indexes for its newest-first and per-feed listings.
     """
+    CREATE INDEX articles_by_time ON articles (COALESCE(published, fetched_at));
+    CREATE INDEX articles_by_feed ON articles (feed_id);
     CREATE TABLE removed_feeds (
         feed_id INTEGER PRIMARY KEY REFERENCES feeds(id),
         removed_at TEXT NOT NULL

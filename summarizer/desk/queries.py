@@ -24,13 +24,14 @@ MAX_PAGE_SIZE = 200
 _SEARCH_TERM = re.compile(r"\w+", re.UNICODE)
 _ARTICLE_ID = re.compile(r"[0-9a-f]{64}")
 
-# One row per article: its best summary (good before failed, then newest).
-_BEST_SUMMARIES = """
-    SELECT s.*, ROW_NUMBER() OVER (
-        PARTITION BY s.article_hash ORDER BY s.error IS NOT NULL, s.created_at DESC, s.rowid DESC
-    ) AS rank
-    FROM summaries s
-"""
+# An article's best summary: good before failed, then newest (the choice of Store.summaries_since).
+# Looked up per listed article through the summaries' (article_hash, ...) unique index, so a page
+# costs the same however many summaries the store holds.
+_BEST_SUMMARY = """(SELECT s.rowid FROM summaries s WHERE s.article_hash = a.content_hash
+                    ORDER BY s.error IS NOT NULL, s.created_at DESC, s.rowid DESC LIMIT 1)"""
+_SUMMARIZED = "EXISTS (SELECT 1 FROM summaries s WHERE s.article_hash = a.content_hash)"
+_WELL_SUMMARIZED = "EXISTS (SELECT 1 FROM summaries s WHERE s.article_hash = a.content_hash AND s.error IS NULL)"
+_NEWEST_FIRST = "ORDER BY COALESCE(a.published, a.fetched_at) DESC, a.rowid DESC"
 _ARTICLE_COLUMNS = """
     a.content_hash AS id, a.id AS source_id, a.title, a.url, a.published, a.fetched_at, a.source,
     a.feed_id, COALESCE(f.title, a.source, f.url, a.url, a.id) AS feed_name, f.url AS feed_url,
@@ -157,14 +158,19 @@ def fts_query(text: str) -> str | None:
 
 
 # --- articles ------------------------------------------------------------------------------------------
-def _article_query(where: str) -> str:
+def _article_query(where: str, limit: str = "") -> str:
+    """Articles matching ``where`` (newest first, then ``limit``), each with its best summary and feed."""
     return f"""
-        WITH best AS ({_BEST_SUMMARIES})
+        WITH chosen AS (
+            SELECT a.rowid AS article_rowid FROM articles a
+            WHERE a.content_hash IS NOT NULL AND {where} {_NEWEST_FIRST} {limit}
+        )
         SELECT {_ARTICLE_COLUMNS}
-        FROM best b
-        JOIN articles a ON a.content_hash = b.article_hash
+        FROM chosen
+        JOIN articles a ON a.rowid = chosen.article_rowid
+        JOIN summaries b ON b.rowid = {_BEST_SUMMARY}
         LEFT JOIN feeds f ON f.id = a.feed_id
-        WHERE b.rank = 1 {where}
+        {_NEWEST_FIRST}
     """
 
 
@@ -185,7 +191,8 @@ def list_articles(conn: sqlite3.Connection, filters: ArticleFilters) -> ArticleP
     """Summarized articles matching the filters, newest first (by publication, else fetch time)."""
     since, until = time_bounds(filters)
     match = fts_query(filters.q) if filters.q else None
-    where = """
+    where = f"""
+        {_SUMMARIZED}
         AND (:since IS NULL OR COALESCE(a.published, a.fetched_at) >= :since)
         AND (:until IS NULL OR COALESCE(a.published, a.fetched_at) < :until)
         AND (:feed IS NULL OR a.feed_id = :feed)
@@ -194,9 +201,9 @@ def list_articles(conn: sqlite3.Connection, filters: ArticleFilters) -> ArticleP
     """
     values = {"since": since, "until": until, "feed": filters.feed, "match": match,
               "limit": filters.per_page, "offset": (filters.page - 1) * filters.per_page}
-    query = _article_query(where)
-    total = conn.execute(f"SELECT count(*) FROM ({query})", values).fetchone()[0]
-    rows = conn.execute(f"{query} ORDER BY sort_time DESC, a.rowid DESC LIMIT :limit OFFSET :offset", values)
+    total = conn.execute(f"SELECT count(*) FROM articles a WHERE a.content_hash IS NOT NULL AND {where}",
+                         values).fetchone()[0]
+    rows = conn.execute(_article_query(where, "LIMIT :limit OFFSET :offset"), values)
     return ArticlePage(filters=filters, articles=[_row_to_article(row) for row in rows], total=total)
 
 
@@ -204,7 +211,7 @@ def get_article(conn: sqlite3.Connection, article_id: str) -> dict[str, Any] | N
     """One article with its text, its best summary, every other summary and the run that made the best."""
     if not _ARTICLE_ID.fullmatch(article_id):
         return None
-    row = conn.execute(_article_query("AND a.content_hash = :id"), {"id": article_id}).fetchone()
+    row = conn.execute(_article_query(f"a.content_hash = :id AND {_SUMMARIZED}"), {"id": article_id}).fetchone()
     if row is None:
         return None
     article = _row_to_article(row)
@@ -288,8 +295,8 @@ def summarized_entries(conn: sqlite3.Connection, feed_id: int | None = None, lim
                        ) -> list[StoredSummary]:
     """The newest successfully summarized articles as digest entries (what the Atom/RSS feeds carry)."""
     rows = conn.execute(
-        _article_query("AND b.error IS NULL AND (:feed IS NULL OR a.feed_id = :feed)")
-        + " ORDER BY sort_time DESC, a.rowid DESC LIMIT :limit", {"feed": feed_id, "limit": limit})
+        _article_query(f"{_WELL_SUMMARIZED} AND (:feed IS NULL OR a.feed_id = :feed)", "LIMIT :limit"),
+        {"feed": feed_id, "limit": limit})
     return [
         StoredSummary(article_id=row["source_id"], title=row["title"], url=row["url"], source=row["feed_name"],
                       feed_url=row["feed_url"], published=row["published"], fetched_at=row["fetched_at"],

@@ -18,10 +18,10 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from summarizer.store import StoredSummary
-
 if TYPE_CHECKING:
+    # Types only: the digest module (in the store package) imports this one.
     from summarizer.digest import Digest
+    from summarizer.store import StoredSummary
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SYNDICATION_FORMATS = ("atom", "rss")
