@@ -227,7 +227,7 @@ def render_digest(digest: Digest, fmt: str) -> str:
 
 
 def format_for_path(path: str | Path | None, default: str = "md") -> str:
-    """The digest format a file name asks for (.md/.markdown, .html/.htm, .jsonl)."""
+    """The digest format a file name asks for (.md/.markdown, .html/.htm, .jsonl, .atom, .rss)."""
     return outputs.format_for_path(path, default, FORMATS)
 
 

@@ -58,6 +58,14 @@ def test_filters_search_and_paging(desk):
     assert ">2025-03-05</h2>" in by_day.text and ">2025-03-02</h2>" in by_day.text
 
 
+def test_pager_links_keep_the_filters(desk):
+    with desk.client() as client:
+        first = client.get("/", params={"per_page": "2", "q": "the"}).text
+        second = client.get("/", params={"per_page": "2", "q": "the", "page": "2"}).text
+    assert 'href="/?q=the&amp;per_page=2&amp;page=2"' in first and 'rel="prev"' not in first
+    assert 'href="/?q=the&amp;per_page=2&amp;page=1"' in second and 'href="/?q=the&amp;per_page=2&amp;page=3"' in second
+
+
 @pytest.mark.parametrize(("params", "named"), [
     ({"since": "last tuesday"}, "since"), ({"until": "soon"}, "until"), ({"feed": "x"}, "feed"),
     ({"page": "0"}, "page"), ({"group": "author"}, "group"), ({"per_page": "100000"}, "per_page"),
@@ -194,3 +202,10 @@ def test_security_headers_and_host_check(desk):
     assert response.headers["x-content-type-options"] == "nosniff"
     assert rebinding.status_code == 400 and lookalike.status_code == 400
     assert by_name.status_code == 200 and ipv6.status_code == 200
+
+
+def test_digest_format_follows_the_out_suffix(desk, tmp_path):
+    out = tmp_path / "summaries.rss"
+    assert cli_main(["digest", "--store", str(desk.store_path), "--since", "3650d", "--out", str(out)]) == 0
+    parsed = feedparser.parse(out.read_bytes())
+    assert parsed.version == "rss20" and len(parsed.entries) == len(FIXTURE_TITLES)
