@@ -22,6 +22,7 @@ from pydantic import Field
 
 from summarizer.articles import Article
 from summarizer.backends.base import Backend, BackendOptions, run_concurrently
+from summarizer.hub import ModelUnavailableError
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
 
@@ -34,6 +35,8 @@ MAX_RETRY_AFTER_S = 60.0
 ERROR_BODY_CHARS = 200
 # offline_status() probes loopback servers; `summarizer models` must stay fast when none runs.
 PROBE_TIMEOUT_S = 0.5
+# load() checks that something accepts connections at base_url; a slow network still connects within this.
+CONNECT_PROBE_S = 10.0
 
 
 class OpenAICompatOptions(BackendOptions):
@@ -111,10 +114,34 @@ class OpenAICompatBackend(Backend):
         api_key = os.environ.get(self.options.api_key_env)
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
+        self.check_reachable()
         self._client = httpx.Client(
             headers=headers,
             timeout=httpx.Timeout(self.options.timeout_s),
             limits=httpx.Limits(max_connections=self.options.concurrency),
+        )
+
+    def check_reachable(self) -> None:
+        """Fail at load, once, when nothing answers at base_url: otherwise every article of the batch
+        would wait out its own connection attempts and retries before failing the same way."""
+        parts = urlsplit(self.options.base_url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        where = f"{host}:{port}"
+        try:
+            with socket.create_connection((host, port), timeout=min(self.options.timeout_s, CONNECT_PROBE_S)):
+                return
+        except socket.gaierror as error:
+            reason = f"cannot resolve host '{host}' ({error.strerror or error})"
+        except ConnectionRefusedError:
+            reason = f"nothing is listening at {where} (connection refused)"
+        except TimeoutError:
+            reason = f"no answer from {where} within {min(self.options.timeout_s, CONNECT_PROBE_S):g} s"
+        except OSError as error:
+            reason = f"cannot connect to {where}: {error.strerror or error}"
+        raise ModelUnavailableError(
+            f"{reason}; spec '{self.spec.name}' sends requests to {self.options.base_url}: start the server "
+            "(e.g. `llama-server -m model.gguf --port 8080`, `vllm serve MODEL`) or fix base_url"
         )
 
     def close(self) -> None:
