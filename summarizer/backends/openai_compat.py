@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from pydantic import Field
 
 from summarizer.articles import Article
-from summarizer.backends.base import Backend, BackendOptions, run_concurrently
+from summarizer.backends.base import Backend, BackendOptions, GeneratedText, run_concurrently
 from summarizer.hub import ModelUnavailableError
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
@@ -77,6 +77,13 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def finish_reason_hit_limit(finish_reason: str | None) -> bool | None:
+    """OpenAI's finish_reason: "length" = cut by max_tokens; "stop" (and others) = the model stopped."""
+    if not finish_reason:
+        return None
+    return finish_reason == "length"
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -195,7 +202,7 @@ class OpenAICompatBackend(Backend):
                 time.sleep(failure.retry_after if failure.retry_after is not None else delay)
                 retries += 1
 
-    def _post(self, body: dict[str, Any]) -> str:
+    def _post(self, body: dict[str, Any]) -> GeneratedText:
         import httpx
 
         url = self.endpoint
@@ -217,13 +224,14 @@ class OpenAICompatBackend(Backend):
                 raise TemporaryFailure(message, retry_after_seconds(response.headers.get("retry-after")))
             raise OpenAICompatError(message)
         try:
-            content = response.json()["choices"][0]["message"]["content"]
+            choice = response.json()["choices"][0]
+            content = choice["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError) as error:
             raise OpenAICompatError(
                 f"unexpected reply from {url} (no choices[0].message.content): {response.text[:ERROR_BODY_CHARS]}"
             ) from error
         # Some servers send null content when the token budget ends inside a reasoning block.
-        return (content or "").strip()
+        return GeneratedText((content or "").strip(), finish_reason_hit_limit(choice.get("finish_reason")))
 
     def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str | Exception]:
         """One request per article, ``concurrency`` at a time; a failed request fails only its article."""
