@@ -46,7 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("input columns (JSONL, CSV, datasets)")
-    group.add_argument("--text-field", default="text")
+    group.add_argument("--text-field", default=None,
+                       help="field or column holding the article text (default: the first of text, article, "
+                            "content, body, document that the record has)")
     group.add_argument("--id-field")
     group.add_argument("--title-field")
     group.add_argument("--reference-field")

@@ -49,8 +49,9 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class IngestOptions:
-    # Field (JSONL/JSON/CSV key, dataset column) holding the article text.
-    text_field: str = "text"
+    # Field (JSONL/JSON/CSV key, dataset column) holding the article text; None = the first of
+    # tabular.TEXT_FIELDS that the record has ("text", then "article", as in CNN/DailyMail, …).
+    text_field: str | None = None
     # Defaults: "id" if present, else "<file>:<line>" ("<file>:<row>" for datasets).
     id_field: str | None = None
     # Default: "title" if present.
