@@ -24,15 +24,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import yaml
 
 from summarizer.articles import Article
 from summarizer.ingest.http import ALLOWED_SCHEMES, Fetcher, FetchError, FetchResult, check_scheme
+from summarizer.ingest.urls import canonical_url
 from summarizer.ingest.webpage import article_from_response, html_to_text
-from summarizer.store import Store, canonical_url
+
+if TYPE_CHECKING:  # the store imports ingest.urls: a runtime import here would be circular
+    from summarizer.store import Store
 
 log = logging.getLogger(__name__)
 
