@@ -65,6 +65,9 @@ class IngestOptions:
     max_chars: int = 1_000_000
     # Stop after this many articles (error articles included); None reads everything.
     limit: int | None = None
+    # Fetch from loopback and private addresses too (intranet feeds); None reads
+    # SUMMARIZER_ALLOW_PRIVATE_HOSTS. Link-local addresses stay refused (docs/security.md).
+    allow_private_hosts: bool | None = None
 
     def __post_init__(self) -> None:
         if self.max_chars <= 0:

@@ -320,9 +320,14 @@ def iter_source_articles(sources: Iterable[str], fetcher: Fetcher | None = None,
 
 
 # --- adapters in the shapes of summarizer.ingest's FILE_READERS and PREFIX_OPENERS ----------------------
+def _allow_private_hosts(options: object) -> bool | None:
+    return getattr(options, "allow_private_hosts", None)
+
+
 def read_feed_file(path: Path, label: str, options: object = None) -> Iterator[Article]:
     """Reader for local .xml/.rss/.atom files: a file that is no readable feed becomes one error record."""
-    with Fetcher() as fetcher:  # for teaser entries whose full text is on the web
+    # The fetcher is for teaser entries whose full text is on the web.
+    with Fetcher(allow_private_hosts=_allow_private_hosts(options)) as fetcher:
         try:
             yield from load_feed_articles(str(path), fetcher)
         except (OSError, FeedError) as error:
@@ -331,7 +336,12 @@ def read_feed_file(path: Path, label: str, options: object = None) -> Iterator[A
 
 def open_url(spec: str, options: object = None) -> Iterator[Article]:
     """Opener for http:// and https:// inputs (feed or web page), without a store: no conditional GET."""
-    return iter_source_articles([spec])
+    return _iter_with_own_fetcher([spec], Fetcher(allow_private_hosts=_allow_private_hosts(options)))
+
+
+def _iter_with_own_fetcher(sources: list[str], fetcher: Fetcher) -> Iterator[Article]:
+    with fetcher:
+        yield from iter_source_articles(sources, fetcher)
 
 
 def load_feed_list(path: str | Path) -> list[FeedSource]:
