@@ -78,7 +78,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX summaries_by_created_at ON summaries (created_at);
     """,
+    # 2: a feed entry stored with its teaser only (its page could not be fetched), to be replaced.
+    "ALTER TABLE articles ADD COLUMN teaser_only INTEGER NOT NULL DEFAULT 0;",
 )
+
 
 class StoreError(RuntimeError):
     pass
@@ -233,13 +236,15 @@ class Store:
             "feed_id": self.ensure_feed(feed_url) if feed_url else None, "fetched_at": utc_now(),
             "error": article.error, "warnings": json.dumps(article.metadata.get("warnings", [])),
             "content_hash": None if article.error else article.content_hash,
+            "teaser_only": int(bool(article.metadata.get("teaser_only"))),
         }
         if article.error and canonical is None:
             return False
         existing = None
         if canonical is not None:
-            existing = self.conn.execute("SELECT rowid, error FROM articles WHERE canonical_url = ?",
-                                         (canonical,)).fetchone()
+            existing = self.conn.execute(
+                "SELECT rowid, error, teaser_only, content_hash FROM articles WHERE canonical_url = ?",
+                (canonical,)).fetchone()
         with self.conn:
             if existing is None:
                 columns = ", ".join(values)
@@ -247,8 +252,12 @@ class Store:
                 insert = f"INSERT OR IGNORE INTO articles ({columns}) VALUES ({placeholders})"
                 cursor = self.conn.execute(insert, values)
                 return cursor.rowcount == 1 and not article.error
-            if existing["error"] is None or article.error:
+            replaces_teaser = bool(existing["teaser_only"]) and not values["teaser_only"]
+            if article.error or (existing["error"] is None and not replaces_teaser):
                 return False
+            if replaces_teaser:
+                # The summary of the teaser is superseded by the one of the full text made next.
+                self.conn.execute("DELETE FROM summaries WHERE article_hash = ?", (existing["content_hash"],))
             assignments = ", ".join(f"{name} = :{name}" for name in values)
             try:
                 self.conn.execute(f"UPDATE articles SET {assignments} WHERE rowid = :rowid",

@@ -4,6 +4,7 @@ later successful poll and summarized again; a teaser too short to summarize is a
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 
 import pytest
 
@@ -90,7 +91,7 @@ def test_teaser_is_replaced_and_resummarized_when_a_later_poll_gets_the_page(loc
         row = stored_article(path)
         assert row["teaser_only"] == 0 and "Paragraph 8 of the full story" in row["text"]
         assert store.article_count() == 1
-        (summary,) = [s for s in store.summaries_since(__import__("datetime").datetime(2000, 1, 1))]
+        (summary,) = store.summaries_since(datetime(2000, 1, 1))
         assert "Paragraph" in " ".join(summary.bullets)
         # Complete now: a third poll neither replaces nor summarizes anything.
         third = run_with_store(load_feed_articles(local_server.url("/feed.xml"), fetcher, store), backend, 2,
