@@ -14,7 +14,7 @@ from summarizer.backends.base import Backend
 from summarizer.backends.registry import backend_for
 from summarizer.config import load_config
 from summarizer.hub import ModelUnavailableError
-from summarizer.ingest import IngestOptions, load_articles
+from summarizer.ingest import IngestOptions, format_skipped, load_articles
 from summarizer.outputs import FORMATS, format_for_path, open_writer
 from summarizer.pipeline import RunStats, run
 from summarizer.specs import ModelSpec
@@ -134,6 +134,8 @@ def handle(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
     print_report(stats, backend.spec.name)
+    if options.skipped_files:
+        print(format_skipped(options.skipped_files), file=sys.stderr)
     return EXIT_SOME_FAILED if stats.failed else EXIT_OK
 
 
@@ -174,4 +176,6 @@ def run_into_store(args: argparse.Namespace, backend: Backend, n_bullets: int, o
         result = run_with_store(islice(articles, args.limit), backend, n_bullets, store,
                                 bullet_max_chars=bullet_max_chars, quiet=args.quiet, summarize=summarize)
         print(format_report(result, backend.spec.name), file=sys.stderr)
+        if options.skipped_files:
+            print(format_skipped(options.skipped_files), file=sys.stderr)
     return EXIT_SOME_FAILED if result.errors else EXIT_OK
