@@ -98,7 +98,8 @@ def check_url_host(url: str, allow_private_hosts: bool) -> None:
     if address is not None:
         reason = refusal_reason(address, allow_private_hosts)
         if reason:
-            raise AddressRefusedError(host, host, reason)
+            shown = host if host == str(address) else f"{host} ({address})"
+            raise AddressRefusedError(host, shown, reason)
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -120,6 +121,8 @@ def resolve(host: str, port: int) -> list[str]:
 def allowed_addresses(host: str, port: int, allow_private_hosts: bool) -> list[str]:
     """The addresses of ``host`` that may be connected to; AddressRefusedError when there are none."""
     addresses = resolve(host, port)
+    if not addresses:
+        raise httpcore.ConnectError(f"{host} has no address")
     allowed, refused = [], []
     for address in addresses:
         reason = refusal_reason(ipaddress.ip_address(address.split("%", 1)[0]), allow_private_hosts)
@@ -148,8 +151,7 @@ class GuardedNetworkBackend(httpcore.NetworkBackend):
                                               socket_options=socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
                 last_error = error
-        assert last_error is not None  # allowed_addresses never returns an empty list
-        raise last_error
+        raise last_error or httpcore.ConnectError(f"no address of {host} to connect to")
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Iterable[tuple[int, int, int | bytes]] | None = None
