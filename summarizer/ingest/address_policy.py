@@ -31,6 +31,7 @@ SECURITY_DOC = "docs/security.md"
 # The ranges the opt-in opens besides loopback: RFC 1918 and IPv6 unique local addresses.
 PRIVATE_NETWORKS = tuple(ipaddress.ip_network(network) for network in
                          ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"))
+NAT64_NETWORK = ipaddress.ip_network("64:ff9b::/96")
 # Host forms that inet_aton reads as IPv4 although they are no dotted quad: 2130706433, 0177.0.0.1,
 # 0x7f.1. Browsers and many HTTP stacks connect to them, so they are classified the same way.
 _LEGACY_IPV4 = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
@@ -69,6 +70,9 @@ def refusal_reason(address: IPAddress, allow_private_hosts: bool) -> str | None:
     """Why ``address`` may not be connected to ("a link-local address ..."), or None when it may."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
+    elif address in NAT64_NETWORK:
+        # A NAT64 gateway connects to the IPv4 address in the last 32 bits.
+        address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     if address.is_link_local:
         if address == ipaddress.IPv4Address("169.254.169.254"):
             return "a link-local address (cloud metadata)"

@@ -39,6 +39,7 @@ def strict_fetcher(**options) -> Fetcher:
     ("http://192.168.1.1/router", "private"),
     ("http://172.16.5.4/", "private"),
     ("http://[fd00::1]/", "private"),
+    ("http://[64:ff9b::a00:1]/", "private"),
     ("http://0.0.0.0/", "unspecified"),
     ("http://[::]/", "unspecified"),
     ("http://224.0.0.1/", "multicast"),
