@@ -122,9 +122,9 @@ def test_slow_feed_times_out(feed_server, fetcher):
 
 def test_local_file_links_are_never_followed(feed_server, fetcher):
     teaser_only, no_teaser = load_feed_articles(feed_server.url("/passwd.xml"), fetcher)
-    assert teaser_only.url is None
+    assert teaser_only.error is None and teaser_only.url is None
     assert teaser_only.text.startswith("Officials confirmed the bridge")
-    assert "teaser too short to summarize" in teaser_only.error
+    assert teaser_only.metadata["teaser_only"] is True
     assert any("not http(s)" in warning for warning in teaser_only.metadata["warnings"])
     assert no_teaser.error and "no http(s) link" in no_teaser.error
     assert teaser_only.id.endswith("suspicious-1")  # the guid, as there is no web link
