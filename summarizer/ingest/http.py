@@ -237,7 +237,11 @@ class ProxyAwareTransport(httpx.BaseTransport):
         proxy = self.proxies.get(request.url.scheme)
         if proxy is None or urllib.request.proxy_bypass(request.url.host):
             return self.direct.handle_request(request)
-        allowed_addresses(request.url.host, request.url.port or 443, self.allow_private_hosts)
+        port = request.url.port or (443 if request.url.scheme == "https" else 80)
+        try:
+            allowed_addresses(request.url.host, port, self.allow_private_hosts)
+        except httpcore.ConnectError as error:  # no address: reported like a failed connect
+            raise httpx.ConnectError(str(error), request=request) from None
         return proxy.handle_request(request)
 
     def close(self) -> None:

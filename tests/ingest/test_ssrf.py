@@ -160,3 +160,62 @@ def test_ssrf_cli_run_refuses_by_default_and_allow_private_hosts_opens_loopback(
     assert local_server.hits["/budget.html"] == 0
     assert main(["run", url, "--model", "lead-3", "--out", str(out), "--allow-private-hosts"]) == 0
     assert "council approved the budget" in out.read_text()
+
+
+def test_ssrf_through_an_environment_proxy_the_destination_is_still_checked(network_guard, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with Fetcher(retries=0, trust_env=True, allow_private_hosts=False) as fetcher:
+        with pytest.raises(FetchError, match="refused to fetch http://metadata.evil.example/.*link-local"):
+            fetcher.fetch("http://metadata.evil.example/latest/meta-data/")
+    assert network_guard.connects == []
+
+
+def test_ssrf_https_keeps_the_host_name_for_sni_and_the_host_header(tmp_path, monkeypatch):
+    """The connect goes to the checked address; TLS still verifies and names the host."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    server_names: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            body = f"host={self.headers['Host']}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    port = server.server_address[1]
+    try:
+        with Fetcher(retries=0, trust_env=True, allow_private_hosts=True) as fetcher:
+            result = fetcher.fetch(f"https://localhost:{port}/story")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert result.content == f"host=localhost:{port}".encode()
+    assert server_names == ["localhost"]
