@@ -20,9 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from summarizer.articles import Article, Summary
+from summarizer.ingest.urls import canonical_url
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema.
@@ -78,7 +78,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX summaries_by_created_at ON summaries (created_at);
     """,
-    # 2: for the desk: full-text search (FTS5 over title, text and good bullets, kept in sync by
+    # 2: a feed entry stored with its teaser only (its page could not be fetched), to be replaced.
+    "ALTER TABLE articles ADD COLUMN teaser_only INTEGER NOT NULL DEFAULT 0;",
+    # 3: for the desk: full-text search (FTS5 over title, text and good bullets, kept in sync by
     # triggers; keyed by content hash, which VACUUM never renumbers), feeds removed from the desk, and
     # indexes for its newest-first and per-feed listings.
     """
@@ -115,6 +117,10 @@ MIGRATIONS: tuple[str, ...] = (
         UPDATE article_search SET bullets = COALESCE((SELECT group_concat(bullets, ' ') FROM summaries
             WHERE article_hash = new.article_hash AND error IS NULL), '') WHERE article_hash = new.article_hash;
     END;
+    CREATE TRIGGER article_search_summary_delete AFTER DELETE ON summaries BEGIN
+        UPDATE article_search SET bullets = COALESCE((SELECT group_concat(bullets, ' ') FROM summaries
+            WHERE article_hash = old.article_hash AND error IS NULL), '') WHERE article_hash = old.article_hash;
+    END;
     INSERT INTO article_search (article_hash, title, text, bullets)
         SELECT a.content_hash, a.title, a.text,
                COALESCE((SELECT group_concat(s.bullets, ' ') FROM summaries s
@@ -122,10 +128,6 @@ MIGRATIONS: tuple[str, ...] = (
         FROM articles a WHERE a.content_hash IS NOT NULL;
     """,
 )
-
-# Query parameters that identify the reader or the campaign, never the article.
-TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "dclid", "mc_cid", "mc_eid", "igshid"})
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class StoreError(RuntimeError):
@@ -141,30 +143,6 @@ def to_utc_iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.astimezone()
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
-def canonical_url(url: str) -> str:
-    """The form of a URL used to recognise the same article: no tracking parameters (utm_*, fbclid...),
-    no fragment, no trailing slash, lowercase scheme and host, no default port."""
-    url = url.strip()
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS or not parts.hostname:
-        return url
-    host = parts.hostname.lower()
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    if parts.username:
-        credentials = parts.username + (f":{parts.password}" if parts.password else "")
-        netloc = f"{credentials}@{netloc}"
-    query = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True)
-             if not name.lower().startswith("utm_") and name.lower() not in TRACKING_PARAMETERS]
-    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), urlencode(query), ""))
 
 
 @dataclass(frozen=True)
@@ -305,13 +283,15 @@ class Store:
             "feed_id": self.ensure_feed(feed_url) if feed_url else None, "fetched_at": utc_now(),
             "error": article.error, "warnings": json.dumps(article.metadata.get("warnings", [])),
             "content_hash": None if article.error else article.content_hash,
+            "teaser_only": int(bool(article.metadata.get("teaser_only"))),
         }
         if article.error and canonical is None:
             return False
         existing = None
         if canonical is not None:
-            existing = self.conn.execute("SELECT rowid, error FROM articles WHERE canonical_url = ?",
-                                         (canonical,)).fetchone()
+            existing = self.conn.execute(
+                "SELECT rowid, error, teaser_only, content_hash FROM articles WHERE canonical_url = ?",
+                (canonical,)).fetchone()
         with self.conn:
             if existing is None:
                 columns = ", ".join(values)
@@ -319,8 +299,12 @@ class Store:
                 insert = f"INSERT OR IGNORE INTO articles ({columns}) VALUES ({placeholders})"
                 cursor = self.conn.execute(insert, values)
                 return cursor.rowcount == 1 and not article.error
-            if existing["error"] is None or article.error:
+            replaces_teaser = bool(existing["teaser_only"]) and not values["teaser_only"]
+            if article.error or (existing["error"] is None and not replaces_teaser):
                 return False
+            if replaces_teaser:
+                # The summary of the teaser is superseded by the one of the full text made next.
+                self.conn.execute("DELETE FROM summaries WHERE article_hash = ?", (existing["content_hash"],))
             assignments = ", ".join(f"{name} = :{name}" for name in values)
             try:
                 self.conn.execute(f"UPDATE articles SET {assignments} WHERE rowid = :rowid",

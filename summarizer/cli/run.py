@@ -14,7 +14,7 @@ from summarizer.backends.base import Backend
 from summarizer.backends.registry import backend_for
 from summarizer.config import load_config
 from summarizer.hub import ModelUnavailableError
-from summarizer.ingest import IngestOptions, load_articles
+from summarizer.ingest import IngestOptions, format_skipped, load_articles
 from summarizer.outputs import FORMATS, format_for_path, open_writer
 from summarizer.pipeline import RunStats, run
 from summarizer.specs import ModelSpec
@@ -35,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="SQLite store: summarize only what is new, resume after a crash ($SUMMARIZER_STORE)")
     parser.add_argument("--feeds", help="YAML feeds list to poll in addition to INPUTs (e.g. configs/feeds.yaml)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar; only errors (for cron)")
+    parser.add_argument("--allow-private-hosts", action="store_true",
+                        help="also fetch from loopback and private addresses, for intranet feeds (default: off, "
+                             "or $SUMMARIZER_ALLOW_PRIVATE_HOSTS=1); link-local stays refused, see docs/security.md")
     engine = parser.add_argument_group("scale out (see README: When one machine is not enough)")
     engine.add_argument("--engine", choices=("local", "ray"), default="local")
     engine.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
@@ -46,7 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("input columns (JSONL, CSV, datasets)")
-    group.add_argument("--text-field", default="text")
+    group.add_argument("--text-field", default=None,
+                       help="field or column holding the article text (default: the first of text, article, "
+                            "content, body, document that the record has)")
     group.add_argument("--id-field")
     group.add_argument("--title-field")
     group.add_argument("--reference-field")
@@ -62,6 +67,7 @@ def ingest_options(args: argparse.Namespace, max_chars: int) -> IngestOptions:
         text_field=args.text_field, id_field=args.id_field, title_field=args.title_field,
         reference_field=args.reference_field, url_field=args.url_field, dataset_split=args.split,
         dataset_config=args.dataset_config, max_chars=args.max_chars or max_chars,
+        allow_private_hosts=True if args.allow_private_hosts else None,
     )
 
 
@@ -130,6 +136,8 @@ def handle(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
     print_report(stats, backend.spec.name)
+    if options.skipped_files:
+        print(format_skipped(options.skipped_files), file=sys.stderr)
     return EXIT_SOME_FAILED if stats.failed else EXIT_OK
 
 
@@ -160,7 +168,7 @@ def run_into_store(args: argparse.Namespace, backend: Backend, n_bullets: int, o
     sources = list(args.inputs) + ([feed.url for feed in load_feed_list(args.feeds)] if args.feeds else [])
     feed_sources = [name for name in sources if handles_source(name)]
     other_sources = [name for name in sources if not handles_source(name)]
-    with Store(args.store) as store, Fetcher() as fetcher:
+    with Store(args.store) as store, Fetcher(allow_private_hosts=options.allow_private_hosts) as fetcher:
         articles = chain(iter_source_articles(feed_sources, fetcher, store), iter_inputs(other_sources, options))
         summarize = None  # this process's backend
         if args.engine == "ray":
@@ -170,4 +178,6 @@ def run_into_store(args: argparse.Namespace, backend: Backend, n_bullets: int, o
         result = run_with_store(islice(articles, args.limit), backend, n_bullets, store,
                                 bullet_max_chars=bullet_max_chars, quiet=args.quiet, summarize=summarize)
         print(format_report(result, backend.spec.name), file=sys.stderr)
+        if options.skipped_files:
+            print(format_skipped(options.skipped_files), file=sys.stderr)
     return EXIT_SOME_FAILED if result.errors else EXIT_OK

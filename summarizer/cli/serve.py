@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "(default: $SUMMARIZER_DESK_TOKEN, else none)")
     parser.add_argument("--allow-private-hosts", action="store_true",
                         help="let polls and /api/summarize fetch private and loopback addresses "
-                             "(default: off; sets SUMMARIZER_ALLOW_PRIVATE_HOSTS=1)")
+                             "(default: off, unless $SUMMARIZER_ALLOW_PRIVATE_HOSTS is set; see docs/security.md)")
     parser.add_argument("--title", default="News desk", help="the desk's and its feeds' title (default: News desk)")
     parser.set_defaults(handler=handle)
 
@@ -56,8 +56,6 @@ def handle(args: argparse.Namespace) -> int:
         except ValueError as error:
             print(f"error: --poll: {error}", file=sys.stderr)
             return 2
-    if args.allow_private_hosts:
-        os.environ["SUMMARIZER_ALLOW_PRIVATE_HOSTS"] = "1"
     return serve(args, poll_interval_s)
 
 
@@ -103,7 +101,8 @@ def serve(args: argparse.Namespace, poll_interval_s: float | None) -> int:
         return 2
     model = SharedModel(backend, SummarySettings(n_bullets, config.bullet_max_chars, config.max_chars))
     settings = DeskSettings(store_path=args.store, model=model, host=args.host, token=args.token,
-                            poll_interval_s=poll_interval_s, title=args.title)
+                            poll_interval_s=poll_interval_s, title=args.title,
+                            allow_private_hosts=True if args.allow_private_hosts else None)
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"desk on http://{shown_host}:{args.port}/ (store {args.store}, model {model.name}, polling "
           + (f"every {args.poll}" if args.poll else "off") + ")", file=sys.stderr)

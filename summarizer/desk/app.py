@@ -66,6 +66,8 @@ class DeskSettings:
     poll_interval_s: float | None = None
     title: str = "News desk"
     max_body_bytes: int = security.MAX_BODY_BYTES
+    # None: the fetcher's own default ($SUMMARIZER_ALLOW_PRIVATE_HOSTS, else refused).
+    allow_private_hosts: bool | None = None
     session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
 
@@ -93,8 +95,11 @@ def build_templates() -> Jinja2Templates:
 def create_app(settings: DeskSettings, fetcher: Fetcher | None = None) -> Starlette:
     connections = StoreConnections(settings.store_path)
     templates = build_templates()
-    poller = Poller(settings.store_path, settings.model, settings.poll_interval_s)
-    shared_fetcher = fetcher or Fetcher()
+    def new_fetcher() -> Fetcher:
+        return Fetcher(allow_private_hosts=settings.allow_private_hosts)
+
+    poller = Poller(settings.store_path, settings.model, settings.poll_interval_s, fetcher_factory=new_fetcher)
+    shared_fetcher = fetcher or new_fetcher()
     background: set[asyncio.Task[Any]] = set()
 
     def conn() -> Any:
