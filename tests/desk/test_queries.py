@@ -83,3 +83,14 @@ def test_removed_feeds_are_not_polled_and_register_does_not_bring_them_back(stor
     assert queries.add_feed(store.conn, "https://news.example/feed.xml") == feed_id  # re-added on purpose
     assert queries.active_feed_urls(store.conn) == ["https://news.example/feed.xml"]
     assert not queries.remove_feed(store.conn, 999)
+
+
+def test_search_forgets_bullets_of_a_deleted_summary(store):
+    wind = article("wind", "Harbor City opened a quay for turbines.")
+    store.add_article(wind)
+    store.save_summary(Summary(id=wind.id, title="", url=None, bullets=["A zeppelin hangar reopens."], model="m"),
+                       wind.content_hash, KEY)
+    assert search(store, "zeppelin") == ["wind"]
+    with store.conn:  # what the store does when a teaser's summary is superseded by the full text's
+        store.conn.execute("DELETE FROM summaries WHERE article_hash = ?", (wind.content_hash,))
+    assert search(store, "zeppelin") == [] and search(store, "quay") == []  # unsummarized articles are not listed
