@@ -1,4 +1,4 @@
-"""Digests from the store: the summaries of the last ``--since`` period as Markdown, HTML or JSONL.
+"""Digests from the store: the summaries of the last ``--since`` period as Markdown, HTML, JSONL, Atom or RSS.
 
 Entries are grouped by feed (groups in alphabetical order, newest article first in each), each with
 its bullets, link and source; summaries that failed are listed at the end with their error. The HTML
@@ -18,9 +18,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from summarizer import outputs
+from summarizer.desk import syndication
 from summarizer.store import Store, StoredSummary
 
-FORMATS = ("md", "html", "jsonl")
+FORMATS = ("md", "html", "jsonl", "atom", "rss")
 DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
@@ -207,7 +208,16 @@ def render_jsonl(digest: Digest) -> str:
     return "".join(json.dumps(entry.to_record(), ensure_ascii=False) + "\n" for entry in entries)
 
 
-RENDERERS = {"md": render_markdown, "html": render_html, "jsonl": render_jsonl}
+def render_atom(digest: Digest) -> str:
+    return syndication.render_digest_feed(digest, "atom")
+
+
+def render_rss(digest: Digest) -> str:
+    return syndication.render_digest_feed(digest, "rss")
+
+
+RENDERERS = {"md": render_markdown, "html": render_html, "jsonl": render_jsonl, "atom": render_atom,
+             "rss": render_rss}
 
 
 def render_digest(digest: Digest, fmt: str) -> str:
@@ -217,7 +227,7 @@ def render_digest(digest: Digest, fmt: str) -> str:
 
 
 def format_for_path(path: str | Path | None, default: str = "md") -> str:
-    """The digest format a file name asks for (.md/.markdown, .html/.htm, .jsonl)."""
+    """The digest format a file name asks for (.md/.markdown, .html/.htm, .jsonl, .atom, .rss)."""
     return outputs.format_for_path(path, default, FORMATS)
 
 

@@ -80,6 +80,53 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 2: a feed entry stored with its teaser only (its page could not be fetched), to be replaced.
     "ALTER TABLE articles ADD COLUMN teaser_only INTEGER NOT NULL DEFAULT 0;",
+    # 3: for the desk: full-text search (FTS5 over title, text and good bullets, kept in sync by
+    # triggers; keyed by content hash, which VACUUM never renumbers), feeds removed from the desk, and
+    # indexes for its newest-first and per-feed listings.
+    """
+    CREATE INDEX articles_by_time ON articles (COALESCE(published, fetched_at));
+    CREATE INDEX articles_by_feed ON articles (feed_id);
+    CREATE TABLE removed_feeds (
+        feed_id INTEGER PRIMARY KEY REFERENCES feeds(id),
+        removed_at TEXT NOT NULL
+    );
+    CREATE VIRTUAL TABLE article_search USING fts5(
+        article_hash UNINDEXED, title, text, bullets, tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER article_search_insert AFTER INSERT ON articles WHEN new.content_hash IS NOT NULL BEGIN
+        INSERT INTO article_search (article_hash, title, text, bullets) VALUES (new.content_hash, new.title,
+            new.text, COALESCE((SELECT group_concat(bullets, ' ') FROM summaries
+                                WHERE article_hash = new.content_hash AND error IS NULL), ''));
+    END;
+    CREATE TRIGGER article_search_update AFTER UPDATE OF content_hash, title, text ON articles BEGIN
+        DELETE FROM article_search WHERE article_hash = old.content_hash;
+        INSERT INTO article_search (article_hash, title, text, bullets)
+            SELECT new.content_hash, new.title, new.text,
+                   COALESCE((SELECT group_concat(bullets, ' ') FROM summaries
+                             WHERE article_hash = new.content_hash AND error IS NULL), '')
+            WHERE new.content_hash IS NOT NULL;
+    END;
+    CREATE TRIGGER article_search_delete AFTER DELETE ON articles BEGIN
+        DELETE FROM article_search WHERE article_hash = old.content_hash;
+    END;
+    CREATE TRIGGER article_search_summary_insert AFTER INSERT ON summaries BEGIN
+        UPDATE article_search SET bullets = COALESCE((SELECT group_concat(bullets, ' ') FROM summaries
+            WHERE article_hash = new.article_hash AND error IS NULL), '') WHERE article_hash = new.article_hash;
+    END;
+    CREATE TRIGGER article_search_summary_update AFTER UPDATE ON summaries BEGIN
+        UPDATE article_search SET bullets = COALESCE((SELECT group_concat(bullets, ' ') FROM summaries
+            WHERE article_hash = new.article_hash AND error IS NULL), '') WHERE article_hash = new.article_hash;
+    END;
+    CREATE TRIGGER article_search_summary_delete AFTER DELETE ON summaries BEGIN
+        UPDATE article_search SET bullets = COALESCE((SELECT group_concat(bullets, ' ') FROM summaries
+            WHERE article_hash = old.article_hash AND error IS NULL), '') WHERE article_hash = old.article_hash;
+    END;
+    INSERT INTO article_search (article_hash, title, text, bullets)
+        SELECT a.content_hash, a.title, a.text,
+               COALESCE((SELECT group_concat(s.bullets, ' ') FROM summaries s
+                         WHERE s.article_hash = a.content_hash AND s.error IS NULL), '')
+        FROM articles a WHERE a.content_hash IS NOT NULL;
+    """,
 )
 
 

@@ -1,4 +1,4 @@
-"""`summarizer digest`: the store's recent summaries as Markdown, HTML or JSONL, grouped by feed."""
+"""`summarizer digest`: the store's recent summaries as Markdown, HTML, JSONL, Atom or RSS."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--store", default=os.environ.get("SUMMARIZER_STORE", "summarizer.db"),
                         help="SQLite store written by `summarizer run --store` ($SUMMARIZER_STORE)")
     parser.add_argument("--since", default="24h", help="how far back: 90m, 24h, 7d, 2w")
-    parser.add_argument("--format", choices=("md", "html", "jsonl"), help="default: from --out's suffix, else md")
+    parser.add_argument("--format", choices=("md", "html", "jsonl", "atom", "rss"),
+                        help="default: from --out's suffix, else md")
     parser.add_argument("--out", help="output file (default: standard output)")
     parser.add_argument("--model", help="only summaries by this model spec")
     parser.add_argument("--title", default="News digest")
