@@ -22,8 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from summarizer import digest
-    from summarizer.store import Store
+    from summarizer.store import Store, digest
 
     if not Path(args.store).is_file():
         print(f"error: store {args.store} does not exist; create it with `summarizer run --store {args.store} ...`",

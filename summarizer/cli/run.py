@@ -154,8 +154,8 @@ def run_into_store(args: argparse.Namespace, backend: Backend, n_bullets: int, o
     process, or with --engine ray by Ray actors, each summary stored as it comes back)."""
     from summarizer.ingest.feeds import handles_source, iter_source_articles, load_feed_list
     from summarizer.ingest.http import Fetcher
-    from summarizer.resumable import format_report, run_with_store
     from summarizer.store import Store
+    from summarizer.store.resumable import format_report, run_with_store
 
     sources = list(args.inputs) + ([feed.url for feed in load_feed_list(args.feeds)] if args.feeds else [])
     feed_sources = [name for name in sources if handles_source(name)]

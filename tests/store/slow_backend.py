@@ -17,7 +17,7 @@ from summarizer.specs import ModelSpec
 
 STALL_ENV = "SLOW_BACKEND_STALL_AFTER"
 BACKEND_ID = "slow-test"
-REGISTRY_ENTRY = "tests.feeds.slow_backend:SlowBackend"
+REGISTRY_ENTRY = "tests.store.slow_backend:SlowBackend"
 
 
 class SlowOptions(BackendOptions):

@@ -11,11 +11,11 @@ import pytest
 from summarizer.articles import Article
 from summarizer.ingest.feeds import load_source_articles
 from summarizer.pipeline import WINDOW, summarize_articles
-from summarizer.resumable import Progress, format_report, run_with_store, summary_key
 from summarizer.store import Store
+from summarizer.store.resumable import Progress, format_report, run_with_store, summary_key
 from tests.conftest import PROJECT_ROOT
 from tests.fakes import fake_spec
-from tests.feeds import slow_backend
+from tests.store import slow_backend
 
 ARTICLE_COUNT = 200
 # The pipeline hands the backend WINDOW articles at a time and the runner commits each summary as the
@@ -31,9 +31,9 @@ SUBPROCESS_RUN = f"""
 import sys
 from summarizer.backends import registry
 registry.BACKENDS[{slow_backend.BACKEND_ID!r}] = {slow_backend.REGISTRY_ENTRY!r}
-from summarizer.resumable import run_with_store
+from summarizer.store.resumable import run_with_store
 from summarizer.store import Store
-from tests.feeds.slow_backend import fixture_articles, slow_spec
+from tests.store.slow_backend import fixture_articles, slow_spec
 
 store = Store(sys.argv[1])
 backend = registry.create_backend(slow_spec())

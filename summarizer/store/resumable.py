@@ -24,7 +24,7 @@ from summarizer.backends.base import Backend
 from summarizer.bullets import DEFAULT_MAX_CHARS
 from summarizer.pipeline import summarize_articles
 from summarizer.provenance import OUTPUT_PACKAGES, installed_versions
-from summarizer.store import Store, SummaryKey
+from summarizer.store.db import Store, SummaryKey
 
 # pipeline.summarize_articles' signature: (articles, backend, n_bullets, bullet_max_chars) -> one
 # Summary per article, in their order. engines.ray_engine.ray_summarizer has it too.

@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from summarizer import outputs
-from summarizer.store import Store, StoredSummary
+from summarizer.store.db import Store, StoredSummary
 
 FORMATS = ("md", "html", "jsonl")
 DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

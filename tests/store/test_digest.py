@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 
 from summarizer.articles import Article
-from summarizer.digest import (
+from summarizer.ingest.feeds import load_source_articles
+from summarizer.store import Store
+from summarizer.store.digest import (
     build_digest,
     format_for_path,
     parse_duration,
@@ -16,9 +18,7 @@ from summarizer.digest import (
     since_moment,
     write_digest,
 )
-from summarizer.ingest.feeds import load_source_articles
-from summarizer.resumable import run_with_store
-from summarizer.store import Store
+from summarizer.store.resumable import run_with_store
 from tests.browser import dump_dom, screenshot
 from tests.fakes import fake_spec
 
