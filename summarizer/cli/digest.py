@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from summarizer.store import Store, digest
+    from summarizer.store import Store, StoreError, digest
 
     if not Path(args.store).is_file():
         print(f"error: store {args.store} does not exist; create it with `summarizer run --store {args.store} ...`",
@@ -34,9 +34,13 @@ def handle(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    with Store(args.store) as store:
-        result = digest.build_digest(store, since, model=args.model, title=args.title)
-        text = digest.render_digest(result, fmt)
+    try:
+        with Store(args.store) as store:
+            result = digest.build_digest(store, since, model=args.model, title=args.title)
+            text = digest.render_digest(result, fmt)
+    except StoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text, encoding="utf-8")

@@ -154,13 +154,18 @@ def run_into_store(args: argparse.Namespace, backend: Backend, n_bullets: int, o
     process, or with --engine ray by Ray actors, each summary stored as it comes back)."""
     from summarizer.ingest.feeds import handles_source, iter_source_articles, load_feed_list
     from summarizer.ingest.http import Fetcher
-    from summarizer.store import Store
+    from summarizer.store import Store, StoreError
     from summarizer.store.resumable import format_report, run_with_store
 
     sources = list(args.inputs) + ([feed.url for feed in load_feed_list(args.feeds)] if args.feeds else [])
     feed_sources = [name for name in sources if handles_source(name)]
     other_sources = [name for name in sources if not handles_source(name)]
-    with Store(args.store) as store, Fetcher() as fetcher:
+    try:
+        store = Store(args.store)
+    except StoreError as error:  # damaged, or newer than this summarizer: nothing is read or written
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    with store, Fetcher() as fetcher:
         articles = chain(iter_source_articles(feed_sources, fetcher, store), iter_inputs(other_sources, options))
         summarize = None  # this process's backend
         if args.engine == "ray":

@@ -10,6 +10,7 @@ from summarizer.store.db import (
     MIGRATIONS,
     FeedState,
     Store,
+    StoreDamagedError,
     StoredSummary,
     StoreError,
     SummaryKey,
@@ -20,6 +21,6 @@ from summarizer.store.db import (
 )
 
 __all__ = [
-    "MIGRATIONS", "FeedState", "Store", "StoreError", "StoredSummary", "SummaryKey", "canonical_url",
-    "migrate", "to_utc_iso", "utc_now",
+    "MIGRATIONS", "FeedState", "Store", "StoreDamagedError", "StoreError", "StoredSummary", "SummaryKey",
+    "canonical_url", "migrate", "to_utc_iso", "utc_now",
 ]

@@ -13,6 +13,7 @@ a rerun after a crash never duplicates one, and each summary is committed as soo
 from __future__ import annotations
 
 import json
+import shlex
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -86,7 +87,22 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class StoreError(RuntimeError):
-    pass
+    """The store cannot be used as asked (damaged, newer than this summarizer, ...); the message says why."""
+
+
+class StoreDamagedError(StoreError):
+    """The store file is not a sound SQLite database (truncated, overwritten, not a database at all)."""
+
+
+# SQLite's result codes for a file that is damaged or is not a database at all.
+DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+
+
+def damaged_store_message(path: Path, problem: str) -> str:
+    """What a user needs when the store is damaged: which file, what SQLite saw, two ways out."""
+    return (f"the store {path} is damaged ({problem}); nothing was written to it. Recover what SQLite "
+            f"can still read into a new file with\n    sqlite3 {shlex.quote(str(path))} \".recover\" | sqlite3 recovered.db\n"
+            f"and use --store recovered.db, or start a new store (move {path} away or give another --store)")
 
 
 def utc_now() -> str:
@@ -175,11 +191,28 @@ class StoredSummary:
 
 def _open(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(path, timeout=30.0)
-    connection.row_factory = sqlite3.Row
-    connection.execute("PRAGMA journal_mode = WAL")
-    # In WAL mode NORMAL still survives a killed process; only a power cut may lose the last commits.
-    connection.execute("PRAGMA synchronous = NORMAL")
-    connection.execute("PRAGMA foreign_keys = ON")
+    try:
+        # Before anything that writes (the journal mode, a migration, a run manifest): a damaged file
+        # must be left exactly as it is, for `.recover`. quick_check reads every page but skips the
+        # index-versus-table cross checks, so it stays cheap.
+        report = [row[0] for row in connection.execute("PRAGMA quick_check(3)")]
+        if report != ["ok"]:
+            problems = [line.strip() for entry in report for line in entry.splitlines()
+                        if line.strip() and not line.startswith("***")]
+            raise StoreDamagedError(damaged_store_message(path, "; ".join(problems) or "quick_check failed"))
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode = WAL")
+        # In WAL mode NORMAL still survives a killed process; only a power cut may lose the last commits.
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as error:
+        connection.close()
+        if getattr(error, "sqlite_errorcode", None) in DAMAGE_CODES:
+            raise StoreDamagedError(damaged_store_message(path, str(error))) from error
+        raise
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 
