@@ -28,7 +28,7 @@ from summarizer.articles import Article, Summary
 MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema.
     """
-    CREATE TABLE feeds (
+    CREATE TABLE IF NOT EXISTS feeds (
         id INTEGER PRIMARY KEY,
         url TEXT NOT NULL UNIQUE,
         title TEXT,
@@ -37,7 +37,7 @@ MIGRATIONS: tuple[str, ...] = (
         last_polled TEXT,
         last_error TEXT
     );
-    CREATE TABLE articles (
+    CREATE TABLE IF NOT EXISTS articles (
         id TEXT NOT NULL,
         canonical_url TEXT UNIQUE,
         content_hash TEXT UNIQUE,
@@ -51,7 +51,7 @@ MIGRATIONS: tuple[str, ...] = (
         error TEXT,
         warnings TEXT NOT NULL DEFAULT '[]'
     );
-    CREATE TABLE runs (
+    CREATE TABLE IF NOT EXISTS runs (
         id INTEGER PRIMARY KEY,
         started_at TEXT NOT NULL,
         finished_at TEXT,
@@ -63,7 +63,7 @@ MIGRATIONS: tuple[str, ...] = (
         timings TEXT NOT NULL DEFAULT '{}',
         errors TEXT NOT NULL DEFAULT '[]'
     );
-    CREATE TABLE summaries (
+    CREATE TABLE IF NOT EXISTS summaries (
         article_hash TEXT NOT NULL REFERENCES articles(content_hash),
         model_spec TEXT NOT NULL,
         params_key TEXT NOT NULL,
@@ -77,7 +77,7 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL,
         UNIQUE (article_hash, model_spec, params_key)
     );
-    CREATE INDEX summaries_by_created_at ON summaries (created_at);
+    CREATE INDEX IF NOT EXISTS summaries_by_created_at ON summaries (created_at);
     """,
 )
 
@@ -101,7 +101,8 @@ DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 def damaged_store_message(path: Path, problem: str) -> str:
     """What a user needs when the store is damaged: which file, what SQLite saw, two ways out."""
     return (f"the store {path} is damaged ({problem}); nothing was written to it. Recover what SQLite "
-            f"can still read into a new file with\n    sqlite3 {shlex.quote(str(path))} \".recover\" | sqlite3 recovered.db\n"
+            f"can still read into a new file with\n"
+            f"    sqlite3 {shlex.quote(str(path))} \".recover\" | sqlite3 recovered.db\n"
             f"and use --store recovered.db, or start a new store (move {path} away or give another --store)")
 
 
@@ -216,15 +217,50 @@ def _open(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def migrate(connection: sqlite3.Connection) -> int:
-    """Apply the migrations this database has not seen yet, each atomically; return the version."""
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
+def migration_statements(script: str) -> list[str]:
+    """The statements of one migration script, split where SQLite sees a complete statement (so a
+    semicolon inside a string literal does not split)."""
+    statements, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"migration script ends with an incomplete statement: {pending.strip()[:80]!r}")
+    return statements
+
+
+def schema_version(connection: sqlite3.Connection) -> int:
+    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
     if version > len(MIGRATIONS):
         raise StoreError(f"the store has schema version {version}, newer than this summarizer "
                          f"knows ({len(MIGRATIONS)}); upgrade summarizer to open it")
-    for number in range(version, len(MIGRATIONS)):
-        script = f"BEGIN;\n{MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;"
-        connection.executescript(script)
+    return version
+
+
+def migrate(connection: sqlite3.Connection) -> int:
+    """Apply the migrations this database has not seen yet; return the version.
+
+    Runs started together on a new store race here, so the migrations run in one write transaction
+    (BEGIN IMMEDIATE: one process at a time, the others wait on the busy timeout) that re-reads the
+    version once it holds the lock: whoever comes second finds the work done. Each script is also
+    idempotent (IF NOT EXISTS), so a store whose version bump was lost migrates again harmlessly.
+    """
+    if schema_version(connection) == len(MIGRATIONS):
+        return len(MIGRATIONS)
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        version = schema_version(connection)
+        for number in range(version, len(MIGRATIONS)):
+            for statement in migration_statements(MIGRATIONS[number]):
+                connection.execute(statement)
+        # PRAGMA takes no parameters; the value is this module's own integer.
+        connection.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.commit()
     return len(MIGRATIONS)
 
 
