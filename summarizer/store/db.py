@@ -13,9 +13,12 @@ a rerun after a crash never duplicates one, and each summary is committed as soo
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import socket
 import sqlite3
-from collections.abc import Iterable
+import time
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -79,7 +82,31 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX IF NOT EXISTS summaries_by_created_at ON summaries (created_at);
     """,
+    # 2: work claiming, so that concurrent runs on one store split the pending articles. A claim says
+    # which run took an article for a model + parameters; the run's lease says until when that holds
+    # (a run renews it while it works; a crashed run's claims can be taken once it lapses).
+    """
+    CREATE TABLE IF NOT EXISTS claims (
+        article_hash TEXT NOT NULL,
+        model_spec TEXT NOT NULL,
+        params_key TEXT NOT NULL,
+        run_id INTEGER NOT NULL,
+        claimed_at TEXT NOT NULL,
+        PRIMARY KEY (article_hash, model_spec, params_key)
+    );
+    CREATE INDEX IF NOT EXISTS claims_by_run ON claims (run_id);
+    CREATE TABLE IF NOT EXISTS leases (
+        run_id INTEGER PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    """,
 )
+
+# How long a run's claims hold without a renewal. A run renews its lease with every claim and every
+# saved summary, so only a run that stopped (killed, machine gone) lets it lapse; a run on this
+# machine whose process is gone loses its claims at once (see Store.claim_pending).
+DEFAULT_LEASE_S = 600.0
 
 # Query parameters that identify the reader or the campaign, never the article.
 TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "dclid", "mc_cid", "mc_eid", "igshid"})
@@ -379,6 +406,83 @@ class Store:
             """, (key.model_spec, key.params_key, retry_errors))
         return [_article_from_row(row) for row in rows]
 
+    # --- work claims ------------------------------------------------------------------------------
+    def claim_pending(self, key: SummaryKey, run_id: int, limit: int, *, retry_errors: bool = True,
+                      among: Collection[str] | None = None, lease_s: float = DEFAULT_LEASE_S) -> list[Article]:
+        """Take up to ``limit`` pending articles (as ``pending_articles``) for run ``run_id``, oldest first.
+
+        Claiming is one write transaction, so concurrent runs never take the same article: an article
+        is skipped while another run's claim on it holds (its lease has not lapsed and, for a run on
+        this machine, its process is alive) and once this run has claimed it (a summary that failed
+        in this run is not retried by it). ``among`` restricts the choice to these content hashes.
+        The run's lease is renewed. Release the claims with ``release_claims`` when the run ends.
+        """
+        if limit < 1:
+            return []
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            now = time.time()
+            self._expire_dead_leases(now)
+            self._renew_lease(run_id, now + lease_s)
+            claimed = []
+            for row in self._claimable_rows(key, run_id, retry_errors, now):
+                if among is not None and row["content_hash"] not in among:
+                    continue
+                claimed.append(_article_from_row(row))
+                if len(claimed) == limit:
+                    break
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO claims (article_hash, model_spec, params_key, run_id, claimed_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(article.content_hash, key.model_spec, key.params_key, run_id, utc_now()) for article in claimed])
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+        return claimed
+
+    def claimable_count(self, key: SummaryKey, run_id: int, *, retry_errors: bool = True,
+                        among: Collection[str] | None = None) -> int:
+        """How many articles ``claim_pending`` could still give run ``run_id`` now (for progress)."""
+        rows = self._claimable_rows(key, run_id, retry_errors, time.time())
+        return sum(1 for row in rows if among is None or row["content_hash"] in among)
+
+    def renew_lease(self, run_id: int, lease_s: float = DEFAULT_LEASE_S) -> None:
+        with self.conn:
+            self._renew_lease(run_id, time.time() + lease_s)
+
+    def release_claims(self, run_id: int) -> None:
+        """Drop run ``run_id``'s claims and lease: what it did not summarize is free for any run."""
+        with self.conn:
+            self.conn.execute("DELETE FROM claims WHERE run_id = ?", (run_id,))
+            self.conn.execute("DELETE FROM leases WHERE run_id = ?", (run_id,))
+
+    def _renew_lease(self, run_id: int, expires_at: float) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO leases (run_id, holder, expires_at) VALUES (?, ?, ?)",
+                          (run_id, lease_holder(), expires_at))
+
+    def _expire_dead_leases(self, now: float) -> None:
+        """Let the claims of runs on this machine whose process is gone (killed) lapse now."""
+        rows = self.conn.execute("SELECT run_id, holder FROM leases WHERE expires_at >= ?", (now,)).fetchall()
+        dead = [row["run_id"] for row in rows if not holder_alive(row["holder"])]
+        self.conn.executemany("UPDATE leases SET expires_at = 0 WHERE run_id = ?", [(run_id,) for run_id in dead])
+
+    def _claimable_rows(self, key: SummaryKey, run_id: int, retry_errors: bool, now: float) -> sqlite3.Cursor:
+        return self.conn.execute(
+            """
+            SELECT a.*, f.url AS feed_url FROM articles a
+            LEFT JOIN feeds f ON f.id = a.feed_id
+            LEFT JOIN summaries s ON s.article_hash = a.content_hash AND s.model_spec = :spec
+                                     AND s.params_key = :params
+            LEFT JOIN claims c ON c.article_hash = a.content_hash AND c.model_spec = :spec
+                                  AND c.params_key = :params
+            LEFT JOIN leases l ON l.run_id = c.run_id
+            WHERE a.error IS NULL AND (s.article_hash IS NULL OR (:retry AND s.error IS NOT NULL))
+              AND (c.run_id IS NULL OR (c.run_id != :run AND COALESCE(l.expires_at, 0) < :now))
+            ORDER BY a.rowid
+            """, {"spec": key.model_spec, "params": key.params_key, "retry": retry_errors, "run": run_id,
+                  "now": now})
+
     # --- summaries ---------------------------------------------------------------------------------
     def save_summary(self, summary: Summary, article_hash: str, key: SummaryKey,
                      run_id: int | None = None) -> None:
@@ -461,6 +565,28 @@ class Store:
                 manifest[name] = json.loads(manifest[name])
             manifests.append(manifest)
         return manifests
+
+
+def lease_holder() -> str:
+    """Who holds a lease: this machine and process (asked each time: a forked child is another
+    process), so that a run on the same machine can tell a killed run's claims from a live one's
+    without waiting for the lease to lapse."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def holder_alive(holder: str) -> bool:
+    """False only when ``holder`` ran on this machine and its process is gone; other machines'
+    runs are trusted until their lease lapses."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
 
 
 def _article_from_row(row: sqlite3.Row) -> Article:

@@ -14,6 +14,7 @@ import json
 import platform
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
@@ -22,13 +23,17 @@ from summarizer import __version__
 from summarizer.articles import Article, Summary
 from summarizer.backends.base import Backend
 from summarizer.bullets import DEFAULT_MAX_CHARS
-from summarizer.pipeline import summarize_articles
+from summarizer.pipeline import WINDOW, summarize_articles
 from summarizer.provenance import OUTPUT_PACKAGES, installed_versions
-from summarizer.store.db import Store, SummaryKey
+from summarizer.store.db import DEFAULT_LEASE_S, Store, SummaryKey
 
 # pipeline.summarize_articles' signature: (articles, backend, n_bullets, bullet_max_chars) -> one
 # Summary per article, in their order. engines.ray_engine.ray_summarizer has it too.
 Summarize = Callable[[Iterable[Article], Backend, int, int], Iterator[Summary]]
+
+
+# Renew the run's lease this often while summaries arrive: far inside the lease, few extra writes.
+LEASE_RENEW_S = DEFAULT_LEASE_S / 10
 
 
 @dataclass
@@ -175,27 +180,48 @@ def run_with_store(
         seen_hashes: set[str] = set()
         store_articles(articles, store, result, seen_hashes)
         result.timings["ingest_s"] = round(time.perf_counter() - started, 4)
-        pending = store.pending_articles(key, retry_errors=retry_errors)
-        if not include_backlog:
-            pending = [article for article in pending if article.content_hash in seen_hashes]
+        among = None if include_backlog else seen_hashes
+        # Work is claimed in the store a window at a time, as the summarizer asks for it, so that
+        # concurrent runs on one store split the pending articles instead of doing them twice.
+        first = store.claim_pending(key, result.run_id, WINDOW, retry_errors=retry_errors, among=among)
+        total = len(first) + store.claimable_count(key, result.run_id, retry_errors=retry_errors, among=among)
         if summarize is None:
             summarize = summarize_articles
-            if pending:
+            if first:
                 loading = time.perf_counter()
                 backend.ensure_loaded()
                 result.timings["load_s"] = round(time.perf_counter() - loading, 4)
         summarizing = time.perf_counter()
-        progress = Progress(len(pending), stream=progress_stream, quiet=quiet)
+        progress = Progress(total, stream=progress_stream, quiet=quiet)
+        handed: deque[Article] = deque()
+        renewed = time.monotonic()
+
+        def claimed() -> Iterator[Article]:
+            batch = first
+            while batch:
+                for article in batch:
+                    handed.append(article)
+                    yield article
+                batch = store.claim_pending(key, result.run_id, WINDOW, retry_errors=retry_errors, among=among)
+
         # One Summary per article, in input order; nothing to start (no Ray) when nothing is pending.
-        summaries = summarize(pending, backend, n_bullets, bullet_max_chars) if pending else iter(())
-        for article, summary in zip(pending, summaries, strict=True):
+        summaries = summarize(claimed(), backend, n_bullets, bullet_max_chars) if first else iter(())
+        for summary in summaries:
+            if not handed or handed[0].id != summary.id:
+                raise RuntimeError(f"the summarizer returned summary '{summary.id}' out of order")
+            article = handed.popleft()
             store.save_summary(summary, article.content_hash, key, run_id=result.run_id)
+            if time.monotonic() - renewed > LEASE_RENEW_S:  # a long window keeps its claims
+                store.renew_lease(result.run_id)
+                renewed = time.monotonic()
             result.summarized += 1
             if summary.error:
                 result.failed += 1
                 result.errors.append((article.id, summary.error))
             progress.update()
         progress.close()
+        if handed:
+            raise RuntimeError(f"the summarizer returned no summary for {len(handed)} articles")
         summarize_s = time.perf_counter() - summarizing
         result.timings["summarize_s"] = round(summarize_s, 4)
         rate = result.summarized / summarize_s if summarize_s > 0 else 0.0
@@ -205,6 +231,8 @@ def run_with_store(
         result.errors.append(("<run>", f"{type(error).__name__}: {error}"))
         _finish(store, result, started, status)
         raise
+    finally:
+        store.release_claims(result.run_id)
     _finish(store, result, started, "finished")
     return result
 

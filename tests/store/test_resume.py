@@ -207,6 +207,7 @@ def test_another_summarizer_gets_only_pending_articles_and_no_local_load(tmp_pat
     handed: list[list[str]] = []
 
     def summarize(pending, spec_holder, n_bullets, bullet_max_chars):
+        pending = list(pending)  # the runner hands an iterator that claims work as it is read
         handed.append([article.id for article in pending])
         worker = fake_backend_registered.create_backend(spec_holder.spec)  # as a Ray actor builds its own
         return summarize_articles(pending, worker, n_bullets, bullet_max_chars)
