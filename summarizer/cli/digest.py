@@ -10,12 +10,14 @@ import sys
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("digest", help="write a digest of recent summaries from the store")
     parser.add_argument("--store", default=os.environ.get("SUMMARIZER_STORE", "summarizer.db"),
-                        help="SQLite store written by `summarizer run --store` ($SUMMARIZER_STORE)")
-    parser.add_argument("--since", default="24h", help="how far back: 90m, 24h, 7d, 2w")
-    parser.add_argument("--format", choices=("md", "html", "jsonl"), help="default: from --out's suffix, else md")
+                        help="SQLite store written by `summarizer run --store` "
+                             "(default: $SUMMARIZER_STORE, else summarizer.db)")
+    parser.add_argument("--since", default="24h", help="how far back: 90m, 24h, 7d, 2w (default: %(default)s)")
+    parser.add_argument("--format", choices=("md", "html", "jsonl"),
+                        help="output format (default: from --out's suffix, else md)")
     parser.add_argument("--out", help="output file (default: standard output)")
-    parser.add_argument("--model", help="only summaries by this model spec")
-    parser.add_argument("--title", default="News digest")
+    parser.add_argument("--model", help="only summaries by this model spec (default: every model)")
+    parser.add_argument("--title", default="News digest", help="the digest's title (default: %(default)s)")
     parser.set_defaults(handler=handle)
 
 

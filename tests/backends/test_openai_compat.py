@@ -17,7 +17,7 @@ from summarizer.backends.openai_compat import OpenAICompatBackend
 from summarizer.backends.registry import create_backend
 from summarizer.bullets import to_bullets
 from summarizer.gguf_models import find_packaged_gguf, packaged_gguf
-from summarizer.pipeline import summarize_articles
+from summarizer.pipeline import RunSettings, summarize_articles
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
 
@@ -93,7 +93,7 @@ def closed_port_url() -> str:
 
 
 def summarize(spec: ModelSpec, articles: list[Article] = ARTICLES, n_bullets: int = 2):
-    return list(summarize_articles(articles, create_backend(spec), n_bullets))
+    return list(summarize_articles(articles, create_backend(spec), RunSettings(n_bullets=n_bullets)))
 
 
 # --- requests and post-processing ----------------------------------------------------------------
@@ -238,7 +238,7 @@ def test_real_llama_cpp_server(llama_server):
     backend = create_backend(compat_spec(llama_server, model="smollm2", max_tokens=48, timeout_s=120))
     assert isinstance(backend, OpenAICompatBackend)
     assert backend.offline_status() == (True, f"local server at {llama_server}")
-    summaries = list(summarize_articles(ARTICLES, backend, 2))
+    summaries = list(summarize_articles(ARTICLES, backend, RunSettings(n_bullets=2)))
     assert [s.id for s in summaries] == ["budget", "rates"]
     for summary in summaries:
         assert summary.error is None, summary.error
