@@ -217,13 +217,17 @@ class StoredSummary:
         }
 
 
-def _open(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, timeout=30.0)
+def _open(path: Path, check: bool = True) -> sqlite3.Connection:
+    try:
+        connection = sqlite3.connect(path, timeout=30.0)
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot open the store {path}: {error} (a folder, or a file this user may not "
+                         f"read and write?)") from error
     try:
         # Before anything that writes (the journal mode, a migration, a run manifest): a damaged file
         # must be left exactly as it is, for `.recover`. quick_check reads every page but skips the
         # index-versus-table cross checks, so it stays cheap.
-        report = [row[0] for row in connection.execute("PRAGMA quick_check(3)")]
+        report = [row[0] for row in connection.execute("PRAGMA quick_check(3)")] if check else ["ok"]
         if report != ["ok"]:
             problems = [line.strip() for entry in report for line in entry.splitlines()
                         if line.strip() and not line.startswith("***")]
@@ -235,8 +239,12 @@ def _open(path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as error:
         connection.close()
-        if getattr(error, "sqlite_errorcode", None) in DAMAGE_CODES:
+        code = getattr(error, "sqlite_errorcode", None)
+        if code in DAMAGE_CODES:
             raise StoreDamagedError(damaged_store_message(path, str(error))) from error
+        if code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM):
+            raise StoreError(f"cannot open the store {path}: {error} (a folder, or a file this user may not "
+                             f"read and write?)") from error
         raise
     except BaseException:
         connection.close()
@@ -292,13 +300,20 @@ def migrate(connection: sqlite3.Connection) -> int:
 
 
 class Store:
-    """The store file at ``path`` (created, or migrated to the current schema, on open)."""
+    """The store file at ``path`` (created, or migrated to the current schema, on open).
 
-    def __init__(self, path: str | Path):
+    Opening checks the file (``PRAGMA quick_check``, one read of every page) and raises
+    StoreDamagedError for a damaged one; a long-lived reader that opens the store often (a web app
+    per request) may pass ``check=False`` after one checked open.
+    """
+
+    def __init__(self, path: str | Path, *, check: bool = True):
         self.path = Path(path)
-        if self.path.parent and not self.path.parent.exists():
+        try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = _open(self.path)
+        except OSError as error:
+            raise StoreError(f"cannot create the folder of the store {self.path}: {error}") from error
+        self.conn = _open(self.path, check=check)
         self.schema_version = migrate(self.conn)
         self._feed_ids: dict[str, int] = {}
 

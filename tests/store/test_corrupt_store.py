@@ -73,3 +73,13 @@ def test_digest_of_a_damaged_store_exits_2_and_names_it(real_store, damage, tmp_
     assert str(path) in error and ".recover" in error and "new store" in error
     assert not out.exists() and path.read_bytes() == before
 
+
+
+def test_a_store_path_that_cannot_be_opened_is_an_error_naming_it(tmp_path, capsys):
+    folder = tmp_path / "a-folder.db"
+    folder.mkdir()
+    article = tmp_path / "a.txt"
+    article.write_text("The council met on Tuesday. It approved the budget after a long debate.")
+    code = main(["run", str(article), "--model", "lead-3", "--store", str(folder), "--quiet"])
+    assert code == 2 and f"cannot open the store {folder}" in capsys.readouterr().err
+    assert main(["digest", "--store", str(tmp_path / "missing.db")]) == 2
