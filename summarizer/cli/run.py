@@ -189,7 +189,7 @@ def run_into_store(args: argparse.Namespace, summarizer: Summarizer, settings: R
         articles = chain(iter_source_articles(feed_sources, fetcher, store), iter_inputs(other_sources, options))
         try:
             result = run_with_store(islice(articles, args.limit), summarizer, store, settings, quiet=args.quiet)
-        except (ImportError, RuntimeError) as error:  # Ray missing or its run failed; the manifest says so too
+        except (ImportError, RuntimeError, ValueError) as error:  # Ray missing or failed; the manifest says so too
             print(f"error: {error}", file=sys.stderr)
             return EXIT_UNUSABLE
         print(format_report(result, summarizer.spec.name), file=sys.stderr)
