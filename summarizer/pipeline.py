@@ -163,10 +163,11 @@ def postprocess_bullets(output: BackendOutput, backend: Backend, settings: RunSe
     if output.error:
         return summary
     summary.raw_output = output.text
-    summary.bullets = to_bullets(
-        output.text, settings.n_bullets, max_chars=settings.bullet_max_chars,
-        drop_unfinished_last=backend.abstractive,
-    )
+    # An unfinished last line is dropped only when the token limit cut it (or the backend cannot tell);
+    # a model that stopped on its own meant its last line, full stop or not.
+    cut_off = backend.abstractive and output.hit_token_limit is not False
+    summary.bullets = to_bullets(output.text, settings.n_bullets, max_chars=settings.bullet_max_chars,
+                                 drop_unfinished_last=cut_off)
     if not summary.bullets and settings.fallback == "lead":
         lead = "\n".join(split_sentences(article.text)[: settings.n_bullets])
         summary.bullets = to_bullets(lead, settings.n_bullets, max_chars=settings.bullet_max_chars,
@@ -175,7 +176,17 @@ def postprocess_bullets(output: BackendOutput, backend: Backend, settings: RunSe
         summary.warning = "the model produced no usable bullet; these are the article's lead sentences"
     if not summary.bullets:
         summary.error = "the model produced no usable bullet (raw output kept in raw_output)"
+    elif len(summary.bullets) < settings.n_bullets and not summary.warning:
+        summary.warning = shortfall_warning(len(summary.bullets), settings.n_bullets, output.hit_token_limit)
     return summary
+
+
+def shortfall_warning(written: int, asked: int, hit_token_limit: bool | None) -> str:
+    """Say on the record that fewer bullets came out than were asked for, and why when we know."""
+    warning = f"the model wrote {written} of the {asked} bullets asked"
+    if hit_token_limit:
+        warning += " (generation stopped at the token limit; raise max_tokens/max_new_tokens for more)"
+    return warning
 
 
 def summarize_articles(

@@ -81,3 +81,11 @@ def test_no_usable_output_falls_back_to_lead_with_a_warning(fake_backend_registe
     assert summary.bullets == ["Article 0 first fact is here.", "Second fact follows now."]
     assert summary.path == "direct+fallback-lead" and "lead sentences" in summary.warning and not summary.error
     assert summary.raw_output == garbage
+
+
+def test_extractive_or_fake_model_with_fewer_bullets_than_asked_says_so(fake_backend_registered):
+    """Issue 37.15: a record with fewer bullets than asked carries a warning saying how many."""
+    backend = make_backend(fake_backend_registered, replies=["- Only one point is made here at all."])
+    (summary,) = summarize_articles([article(0)], backend, RunSettings(n_bullets=4))
+    assert summary.bullets == ["Only one point is made here at all."]
+    assert summary.warning == "the model wrote 1 of the 4 bullets asked"

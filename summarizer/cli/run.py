@@ -45,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--feeds", help="YAML feeds list to poll in addition to INPUTs, e.g. configs/feeds.yaml "
                                         "(default: none)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar; only errors, for cron (default: off)")
+    parser.add_argument("--allow-private-hosts", action="store_true",
+                        help="also fetch from loopback and private addresses, for intranet feeds (default: off, "
+                             "or $SUMMARIZER_ALLOW_PRIVATE_HOSTS=1); link-local stays refused, see docs/security.md")
     engine = parser.add_argument_group("scale out (see README: When one machine is not enough)")
     engine.add_argument("--engine", choices=("local", "ray"), default="local",
                         help="where the model runs: this process or Ray actors (default: %(default)s)")
@@ -59,7 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("input columns (JSONL, CSV, datasets)")
-    group.add_argument("--text-field", default="text", help="field holding the article text (default: %(default)s)")
+    group.add_argument("--text-field", default=None,
+                       help="field or column holding the article text (default: the first of text, article, "
+                            "content, body, document that the record has)")
     group.add_argument("--id-field", help="field holding the article id (default: id if present, else FILE:LINE)")
     group.add_argument("--title-field", help="field holding the title (default: title if present)")
     group.add_argument("--reference-field",
@@ -80,6 +85,7 @@ def ingest_options(args: argparse.Namespace, max_chars: int) -> IngestOptions:
         text_field=args.text_field, id_field=args.id_field, title_field=args.title_field,
         reference_field=args.reference_field, url_field=args.url_field, dataset_split=args.split,
         dataset_config=args.dataset_config, max_chars=args.max_chars or max_chars,
+        allow_private_hosts=True if args.allow_private_hosts else None,
     )
 
 
@@ -127,6 +133,7 @@ def handle(args: argparse.Namespace) -> int:
     from summarizer.backends.registry import backend_for
     from summarizer.config import load_config
     from summarizer.hub import ModelUnavailableError
+    from summarizer.ingest import format_skipped
     from summarizer.outputs import format_for_path, open_writer
     from summarizer.pipeline import RunSettings, run
 
@@ -165,6 +172,8 @@ def handle(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
     print_report(stats, backend.spec.name)
+    if options.skipped_files:
+        print(format_skipped(options.skipped_files), file=sys.stderr)
     return EXIT_SOME_FAILED if stats.failed else EXIT_OK
 
 
@@ -172,6 +181,7 @@ def run_into_store(args: argparse.Namespace, summarizer: Summarizer, settings: R
                    options: IngestOptions) -> int:
     """Feeds and files into the SQLite store; only articles without a summary are summarized (by this
     process, or with --engine ray by Ray actors, each summary stored as it comes back)."""
+    from summarizer.ingest import format_skipped
     from summarizer.ingest.feeds import handles_source, iter_source_articles, load_feed_list
     from summarizer.ingest.http import Fetcher
     from summarizer.store import Store, StoreError
@@ -185,7 +195,7 @@ def run_into_store(args: argparse.Namespace, summarizer: Summarizer, settings: R
     except StoreError as error:  # damaged, or newer than this summarizer: nothing is read or written
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
-    with store, Fetcher() as fetcher:
+    with store, Fetcher(allow_private_hosts=options.allow_private_hosts) as fetcher:
         articles = chain(iter_source_articles(feed_sources, fetcher, store), iter_inputs(other_sources, options))
         try:
             result = run_with_store(islice(articles, args.limit), summarizer, store, settings, quiet=args.quiet)
@@ -193,4 +203,6 @@ def run_into_store(args: argparse.Namespace, summarizer: Summarizer, settings: R
             print(f"error: {error}", file=sys.stderr)
             return EXIT_UNUSABLE
         print(format_report(result, summarizer.spec.name), file=sys.stderr)
+        if options.skipped_files:
+            print(format_skipped(options.skipped_files), file=sys.stderr)
     return EXIT_SOME_FAILED if result.errors else EXIT_OK

@@ -24,9 +24,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from summarizer.articles import Article, Summary
+from summarizer.ingest.urls import canonical_url
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema.
@@ -82,7 +82,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX IF NOT EXISTS summaries_by_created_at ON summaries (created_at);
     """,
-    # 2: work claiming, so that concurrent runs on one store split the pending articles. A claim says
+    # 2: a feed entry stored with its teaser only (its page could not be fetched), to be replaced.
+    "ALTER TABLE articles ADD COLUMN teaser_only INTEGER NOT NULL DEFAULT 0;",
+    # 3: work claiming, so that concurrent runs on one store split the pending articles. A claim says
     # which run took an article for a model + parameters; the run's lease says until when that holds
     # (a run renews it while it works; a crashed run's claims can be taken once it lapses).
     """
@@ -107,10 +109,6 @@ MIGRATIONS: tuple[str, ...] = (
 # saved summary, so only a run that stopped (killed, machine gone) lets it lapse; a run on this
 # machine whose process is gone loses its claims at once (see Store.claim_pending).
 DEFAULT_LEASE_S = 600.0
-
-# Query parameters that identify the reader or the campaign, never the article.
-TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "dclid", "mc_cid", "mc_eid", "igshid"})
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class StoreError(RuntimeError):
@@ -142,30 +140,6 @@ def to_utc_iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.astimezone()
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
-
-
-def canonical_url(url: str) -> str:
-    """The form of a URL used to recognise the same article: no tracking parameters (utm_*, fbclid...),
-    no fragment, no trailing slash, lowercase scheme and host, no default port."""
-    url = url.strip()
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS or not parts.hostname:
-        return url
-    host = parts.hostname.lower()
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    if parts.username:
-        credentials = parts.username + (f":{parts.password}" if parts.password else "")
-        netloc = f"{credentials}@{netloc}"
-    query = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True)
-             if not name.lower().startswith("utm_") and name.lower() not in TRACKING_PARAMETERS]
-    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), urlencode(query), ""))
 
 
 @dataclass(frozen=True)
@@ -266,6 +240,16 @@ def migration_statements(script: str) -> list[str]:
     return statements
 
 
+def apply_statement(connection: sqlite3.Connection, statement: str) -> None:
+    """Run one migration statement; an ADD COLUMN whose column exists already counts as done (SQLite
+    has no ADD COLUMN IF NOT EXISTS), which keeps every migration idempotent."""
+    try:
+        connection.execute(statement)
+    except sqlite3.OperationalError as error:
+        if not ("ADD COLUMN" in statement.upper() and "duplicate column name" in str(error)):
+            raise
+
+
 def schema_version(connection: sqlite3.Connection) -> int:
     version = int(connection.execute("PRAGMA user_version").fetchone()[0])
     if version > len(MIGRATIONS):
@@ -280,7 +264,8 @@ def migrate(connection: sqlite3.Connection) -> int:
     Runs started together on a new store race here, so the migrations run in one write transaction
     (BEGIN IMMEDIATE: one process at a time, the others wait on the busy timeout) that re-reads the
     version once it holds the lock: whoever comes second finds the work done. Each script is also
-    idempotent (IF NOT EXISTS), so a store whose version bump was lost migrates again harmlessly.
+    idempotent (IF NOT EXISTS; an existing column for ADD COLUMN), so a store whose version bump was
+    lost migrates again harmlessly.
     """
     if schema_version(connection) == len(MIGRATIONS):
         return len(MIGRATIONS)
@@ -289,7 +274,7 @@ def migrate(connection: sqlite3.Connection) -> int:
         version = schema_version(connection)
         for number in range(version, len(MIGRATIONS)):
             for statement in migration_statements(MIGRATIONS[number]):
-                connection.execute(statement)
+                apply_statement(connection, statement)
         # PRAGMA takes no parameters; the value is this module's own integer.
         connection.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
     except BaseException:
@@ -373,13 +358,15 @@ class Store:
             "feed_id": self.ensure_feed(feed_url) if feed_url else None, "fetched_at": utc_now(),
             "error": article.error, "warnings": json.dumps(article.metadata.get("warnings", [])),
             "content_hash": None if article.error else article.content_hash,
+            "teaser_only": int(bool(article.metadata.get("teaser_only"))),
         }
         if article.error and canonical is None:
             return False
         existing = None
         if canonical is not None:
-            existing = self.conn.execute("SELECT rowid, error FROM articles WHERE canonical_url = ?",
-                                         (canonical,)).fetchone()
+            existing = self.conn.execute(
+                "SELECT rowid, error, teaser_only, content_hash FROM articles WHERE canonical_url = ?",
+                (canonical,)).fetchone()
         with self.conn:
             if existing is None:
                 columns = ", ".join(values)
@@ -387,8 +374,12 @@ class Store:
                 insert = f"INSERT OR IGNORE INTO articles ({columns}) VALUES ({placeholders})"
                 cursor = self.conn.execute(insert, values)
                 return cursor.rowcount == 1 and not article.error
-            if existing["error"] is None or article.error:
+            replaces_teaser = bool(existing["teaser_only"]) and not values["teaser_only"]
+            if article.error or (existing["error"] is None and not replaces_teaser):
                 return False
+            if replaces_teaser:
+                # The summary of the teaser is superseded by the one of the full text made next.
+                self.conn.execute("DELETE FROM summaries WHERE article_hash = ?", (existing["content_hash"],))
             assignments = ", ".join(f"{name} = :{name}" for name in values)
             try:
                 self.conn.execute(f"UPDATE articles SET {assignments} WHERE rowid = :rowid",
