@@ -50,15 +50,16 @@ def load_articles(limit: int = 100) -> list[dict[str, str]]:
 def build_store(path: Path, articles: list[dict[str, str]]) -> None:
     from summarizer.articles import Article
     from summarizer.backends.registry import backend_for
-    from summarizer.resumable import run_with_store
+    from summarizer.pipeline import RunSettings
     from summarizer.store import Store
+    from summarizer.store.resumable import run_with_store
 
     stored = [Article(id=item["id"], text=item["text"], title=item["title"], url=f"https://loadtest.invalid/{index}",
                       published=f"2025-03-{1 + index % 28:02d}T{index % 24:02d}:00:00+00:00", source="Load test",
                       metadata={"feed_url": FEED_URL}) for index, item in enumerate(articles)]
     with Store(path) as store:
         store.record_feed_poll(FEED_URL, title="Load test wire")
-        result = run_with_store(stored, backend_for(MODEL), 3, store, quiet=True)
+        result = run_with_store(stored, backend_for(MODEL), store, RunSettings(n_bullets=3), quiet=True)
     if result.errors:
         raise SystemExit(f"could not build the store: {result.errors[:3]}")
 

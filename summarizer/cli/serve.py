@@ -49,7 +49,7 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     poll_interval_s = None
     if args.poll:
-        from summarizer.digest import parse_duration
+        from summarizer.store.digest import parse_duration
 
         try:
             poll_interval_s = parse_duration(args.poll).total_seconds()
@@ -99,7 +99,7 @@ def serve(args: argparse.Namespace, poll_interval_s: float | None) -> int:
     except (OSError, ValueError, StoreError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    model = SharedModel(backend, SummarySettings(n_bullets, config.bullet_max_chars, config.max_chars))
+    model = SharedModel(backend, SummarySettings(n_bullets, config.bullet_max_chars, config.max_chars, config.fallback))
     settings = DeskSettings(store_path=args.store, model=model, host=args.host, token=args.token,
                             poll_interval_s=poll_interval_s, title=args.title,
                             allow_private_hosts=True if args.allow_private_hosts else None)

@@ -41,11 +41,11 @@ from summarizer.desk.model import SharedModel, article_from_request
 from summarizer.desk.polling import Poller
 from summarizer.desk.security import ApiError, csrf_token, csrf_valid, read_json_body, safe_link, safe_next
 from summarizer.desk.syndication import FeedInfo, feed_id_for, render_feed
-from summarizer.digest import display_time
 from summarizer.ingest.decode import length_problem
 from summarizer.ingest.http import Fetcher, FetchError
 from summarizer.ingest.webpage import load_webpage
 from summarizer.store import Store
+from summarizer.store.digest import display_time
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ def create_app(settings: DeskSettings, fetcher: Fetcher | None = None) -> Starle
         too_long = length_problem(len(article.text), max_chars)
         if too_long:
             raise ApiError(413, too_long.split(" (raise it", 1)[0] + " (max_chars in the desk's run config)")
-        summary = await run_in_threadpool(settings.model.summarize, article)
+        summary = await run_in_threadpool(settings.model.summarize_one, article)
         if summary.error:
             raise ApiError(422, f"the article could not be summarized: {summary.error}")
         return JSONResponse({"bullets": summary.bullets, "model": summary.model, "path": summary.path,

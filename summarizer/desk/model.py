@@ -14,18 +14,26 @@ from typing import Any
 
 from summarizer.articles import Article, Summary
 from summarizer.backends.base import Backend
-from summarizer.pipeline import summarize_articles
+from summarizer.pipeline import RunSettings, summarize_articles
+from summarizer.specs import ModelSpec
 
 
 @dataclass(frozen=True)
 class SummarySettings:
+    """`summarizer run`'s settings (bullets, bullet length, fallback) plus its article length cap."""
+
     n_bullets: int
     bullet_max_chars: int
     max_chars: int
+    fallback: str = RunSettings.fallback
 
-    def to_json(self) -> dict[str, int]:
+    @property
+    def run_settings(self) -> RunSettings:
+        return RunSettings(n_bullets=self.n_bullets, bullet_max_chars=self.bullet_max_chars, fallback=self.fallback)
+
+    def to_json(self) -> dict[str, Any]:
         return {"n_bullets": self.n_bullets, "bullet_max_chars": self.bullet_max_chars,
-                "max_chars": self.max_chars}
+                "fallback": self.fallback, "max_chars": self.max_chars}
 
 
 class SharedModel:
@@ -38,23 +46,26 @@ class SharedModel:
     def name(self) -> str:
         return self.backend.spec.name
 
-    def load(self) -> None:
+    @property
+    def spec(self) -> ModelSpec:
+        return self.backend.spec
+
+    def load(self) -> float:
         with self.lock:
             self.backend.ensure_loaded()
+        return self.backend.load_seconds
 
-    def summarize(self, article: Article) -> Summary:
+    def summarize_one(self, article: Article) -> Summary:
         """One article through the pipeline of `summarizer run` (same checks, same bullet clean-up)."""
         with self.lock:
-            return next(summarize_articles([article], self.backend, self.settings.n_bullets,
-                                           self.settings.bullet_max_chars))
+            return next(summarize_articles([article], self.backend, self.settings.run_settings))
 
-    def summarize_stream(self, articles: Iterable[Article], backend: Backend, n_bullets: int,
-                         bullet_max_chars: int) -> Iterator[Summary]:
-        """``run_with_store``'s ``summarize`` hook: the pipeline, one article at a time under the lock, so
-        an API request waits for one article of a poll, not for the whole poll."""
+    def summarize(self, articles: Iterable[Article], settings: RunSettings) -> Iterator[Summary]:
+        """The pipeline's Summarizer for a poll (``run_with_store``): one article at a time under the lock,
+        so an API request waits for one article of a poll, not for the whole poll."""
         for article in articles:
             with self.lock:
-                summary = next(summarize_articles([article], backend, n_bullets, bullet_max_chars))
+                summary = next(summarize_articles([article], self.backend, settings))
             yield summary
 
     def describe(self) -> dict[str, Any]:

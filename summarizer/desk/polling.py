@@ -23,8 +23,8 @@ from summarizer.desk.model import SharedModel
 from summarizer.desk.queries import active_feed_urls
 from summarizer.ingest.feeds import iter_source_articles
 from summarizer.ingest.http import Fetcher
-from summarizer.resumable import StoreRunResult, run_with_store
 from summarizer.store import Store
+from summarizer.store.resumable import StoreRunResult, run_with_store
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,8 @@ class Poller:
             settings = self.model.settings
             with Store(self.store_path) as store, self.fetcher_factory() as fetcher:
                 try:
-                    result = run_with_store(
-                        iter_source_articles([url], fetcher, store), self.model.backend, settings.n_bullets, store,
-                        bullet_max_chars=settings.bullet_max_chars, quiet=True, summarize=self.model.summarize_stream)
+                    result = run_with_store(iter_source_articles([url], fetcher, store), self.model, store,
+                                            settings.run_settings, quiet=True)
                     state = store.feed_state(url)
                     error = state.last_error if state else None
                 except Exception as failure:  # noqa: BLE001 - a poll must never take the server down

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from summarizer.digest import parse_duration
 from summarizer.store import StoredSummary, canonical_url, to_utc_iso, utc_now
+from summarizer.store.digest import parse_duration
 
 GROUPINGS = ("feed", "day")
 DEFAULT_PAGE_SIZE = 20

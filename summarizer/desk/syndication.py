@@ -20,8 +20,8 @@ from xml.etree import ElementTree as ET
 
 if TYPE_CHECKING:
     # Types only: the digest module (in the store package) imports this one.
-    from summarizer.digest import Digest
     from summarizer.store import StoredSummary
+    from summarizer.store.digest import Digest
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SYNDICATION_FORMATS = ("atom", "rss")

@@ -19,7 +19,7 @@ from summarizer.bullets import to_bullets
 from summarizer.cli.main import main
 from summarizer.gguf_models import find_packaged_gguf, packaged_gguf
 from summarizer.hub import ModelUnavailableError
-from summarizer.pipeline import summarize_articles
+from summarizer.pipeline import RunSettings, summarize_articles
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
 
@@ -95,7 +95,7 @@ def closed_port_url() -> str:
 
 
 def summarize(spec: ModelSpec, articles: list[Article] = ARTICLES, n_bullets: int = 2):
-    return list(summarize_articles(articles, create_backend(spec), n_bullets))
+    return list(summarize_articles(articles, create_backend(spec), RunSettings(n_bullets=n_bullets)))
 
 
 # --- requests and post-processing ----------------------------------------------------------------
@@ -131,7 +131,7 @@ def test_server_stopped_mid_run_gives_connection_refused_per_article():
         backend = create_backend(compat_spec(stub.base_url))
         backend.ensure_loaded()
     # The server is gone after load: each article gets its own clear error, the batch goes on.
-    summaries = list(summarize_articles(ARTICLES, backend, n_bullets=2))
+    summaries = list(summarize_articles(ARTICLES, backend, RunSettings(n_bullets=2)))
     endpoint = stub.base_url + "/chat/completions"
     for summary in summaries:
         assert summary.bullets == []
@@ -261,7 +261,7 @@ def test_real_llama_cpp_server(llama_server):
     backend = create_backend(compat_spec(llama_server, model="smollm2", max_tokens=48, timeout_s=120))
     assert isinstance(backend, OpenAICompatBackend)
     assert backend.offline_status() == (True, f"local server at {llama_server}")
-    summaries = list(summarize_articles(ARTICLES, backend, 2))
+    summaries = list(summarize_articles(ARTICLES, backend, RunSettings(n_bullets=2)))
     assert [s.id for s in summaries] == ["budget", "rates"]
     for summary in summaries:
         assert summary.error is None, summary.error

@@ -21,8 +21,9 @@ from summarizer.backends.registry import backend_for
 from summarizer.desk.app import DeskSettings, create_app
 from summarizer.desk.model import SharedModel, SummarySettings
 from summarizer.desk.polling import Poller
-from summarizer.resumable import run_with_store
+from summarizer.pipeline import RunSettings
 from summarizer.store import Store
+from summarizer.store.resumable import run_with_store
 
 FEED_FIXTURES = Path(__file__).resolve().parent.parent / "feeds" / "fixtures"
 DESK_FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -155,7 +156,7 @@ def hostile_desk(tmp_path_factory, fixture_server, private_hosts_allowed, shared
     store_path = tmp_path_factory.mktemp("hostile") / "news.db"
     feeds = fill_store(store_path, shared_model, fixture_server, ("/hostile.xml",))
     with Store(store_path) as store:
-        run_with_store([HOSTILE_URL_ARTICLE], shared_model.backend, 3, store, quiet=True)
+        run_with_store([HOSTILE_URL_ARTICLE], shared_model.backend, store, RunSettings(n_bullets=3), quiet=True)
     settings = DeskSettings(store_path=store_path, model=shared_model, title="Hostile desk")
     with running_desk(settings) as base:
         yield Desk(base=base, store_path=store_path, feeds=feeds, settings=settings)

@@ -10,8 +10,9 @@ import pytest
 
 from summarizer.ingest.feeds import load_feed_articles
 from summarizer.ingest.http import Fetcher
-from summarizer.resumable import run_with_store
+from summarizer.pipeline import RunSettings
 from summarizer.store import Store
+from summarizer.store.resumable import run_with_store
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -80,13 +81,13 @@ def test_teaser_is_replaced_and_resummarized_when_a_later_poll_gets_the_page(loc
     backend = create_backend(fake_spec())
     path = tmp_path / "news.db"
     with Store(path) as store, quick_fetcher() as fetcher:
-        first = run_with_store(load_feed_articles(local_server.url("/feed.xml"), fetcher, store), backend, 2,
-                               store, quiet=True)
+        first = run_with_store(load_feed_articles(local_server.url("/feed.xml"), fetcher, store), backend,
+                               store, RunSettings(n_bullets=2), quiet=True)
         assert (first.new_articles, first.summarized) == (1, 1)
         assert stored_article(path)["teaser_only"] == 1
         page_works["now"] = True
-        second = run_with_store(load_feed_articles(local_server.url("/feed.xml"), fetcher, store), backend, 2,
-                                store, quiet=True)
+        second = run_with_store(load_feed_articles(local_server.url("/feed.xml"), fetcher, store), backend,
+                                store, RunSettings(n_bullets=2), quiet=True)
         assert (second.new_articles, second.summarized) == (1, 1)
         row = stored_article(path)
         assert row["teaser_only"] == 0 and "Paragraph 8 of the full story" in row["text"]
@@ -94,8 +95,8 @@ def test_teaser_is_replaced_and_resummarized_when_a_later_poll_gets_the_page(loc
         (summary,) = store.summaries_since(datetime(2000, 1, 1))
         assert "Paragraph" in " ".join(summary.bullets)
         # Complete now: a third poll neither replaces nor summarizes anything.
-        third = run_with_store(load_feed_articles(local_server.url("/feed.xml"), fetcher, store), backend, 2,
-                               store, quiet=True)
+        third = run_with_store(load_feed_articles(local_server.url("/feed.xml"), fetcher, store), backend,
+                               store, RunSettings(n_bullets=2), quiet=True)
         assert (third.new_articles, third.summarized) == (0, 0)
     assert local_server.hits["/feed.xml"] >= 2
 
