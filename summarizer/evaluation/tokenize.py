@@ -121,6 +121,56 @@ class UnicodeTokenizer:
         return tokens
 
 
+# --- choosing a tokenizer for the references ----------------------------------------------------
+
+# A text is "mostly non-Latin" when at least this share of its letters is outside the Latin script:
+# accented Latin (French, German) stays Latin, a few Cyrillic names inside English text do not count.
+NON_LATIN_SHARE = 0.5
+# References are switched to the Unicode tokenizer when at least this share of them is mostly
+# non-Latin: rouge-score's tokenizer would score those on their digits and ASCII words alone.
+NON_LATIN_REFERENCES_SHARE = 0.2
+TOKENIZER_CHOICES = ("auto", "default", "unicode")
+
+
+def _is_latin_letter(character: str) -> bool:
+    if character.isascii():
+        return True
+    # "LATIN SMALL LETTER E WITH ACUTE": every Latin letter's Unicode name says so.
+    return unicodedata.name(character, "").startswith("LATIN")
+
+
+def is_mostly_non_latin(text: str) -> bool:
+    """Whether most letters of ``text`` are of a non-Latin script (Cyrillic, Greek, CJK, Arabic...),
+    i.e. text that rouge-score's [a-z0-9] tokenizer would reduce to its digits."""
+    letters = [character for character in text if character.isalpha()]
+    if not letters:
+        return False
+    non_latin = sum(not _is_latin_letter(character) for character in letters)
+    return non_latin / len(letters) >= NON_LATIN_SHARE
+
+
+def choose_tokenizer(references: list[str], requested: str = "auto") -> tuple[str, str | None]:
+    """The tokenizer to score ``references`` with ("default" or "unicode") and a notice for the user.
+
+    ``requested`` "default" or "unicode" is the user's explicit choice and is kept; "auto" picks the
+    Unicode tokenizer when enough references are mostly non-Latin, and says so.
+    """
+    if requested not in TOKENIZER_CHOICES:
+        raise ValueError(f"unknown tokenizer {requested!r}; choose one of {', '.join(TOKENIZER_CHOICES)}")
+    if requested != "auto":
+        return requested, None
+    non_latin = sum(is_mostly_non_latin(text) for text in references)
+    if not references or non_latin < NON_LATIN_REFERENCES_SHARE * len(references):
+        return "default", None
+    notice = (
+        f"{non_latin} of {len(references)} references are mostly non-Latin text, which the default ROUGE "
+        "tokenizer reduces to digits: scoring with the Unicode tokenizer (as --tokenizer unicode; "
+        "Porter stemming applies to Latin-script English words only, no stemmer for other scripts). "
+        "Pass --tokenizer default to keep rouge-score's tokenizer."
+    )
+    return "unicode", notice
+
+
 # --- ROUGE-1.5.5 (Perl) ---------------------------------------------------------------------------
 
 # The Perl script lowercases A-Z, pads "-" with spaces, turns every other non-[A-Za-z0-9] character
