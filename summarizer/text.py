@@ -12,7 +12,7 @@ import unicodedata
 
 ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "gen", "col", "lt", "sgt", "capt", "cmdr",
-    "gov", "sen", "rep", "pres", "rev", "hon", "inc", "ltd", "co", "corp", "vs", "etc", "no", "jan",
+    "gov", "maj", "sen", "rep", "pres", "rev", "hon", "inc", "ltd", "co", "corp", "vs", "etc", "no", "jan",
     "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n",
     "e.g", "i.e", "a.m", "p.m", "fig", "approx", "dept", "est", "ft", "mln", "bn",
 }
@@ -38,10 +38,18 @@ def _is_abbreviation(token: str) -> bool:
     return bool(re.fullmatch(r"(?:[a-z]\.)*[a-z]", word))
 
 
+def is_caseless(text: str) -> bool:
+    """Whether ``text`` has letters but no capitals (lower-cased research copies such as CNN/DailyMail's
+    tokenized form): a lowercase word after a full stop then says nothing about a sentence going on."""
+    return not any(character.isupper() for character in text) and any(character.islower() for character in text)
+
+
 def split_sentences(text: str) -> list[str]:
     """Split text into sentences; paragraph breaks (newlines) always end a sentence."""
     sentences: list[str] = []
-    for paragraph in normalize_whitespace(text).split("\n"):
+    text = normalize_whitespace(text)
+    caseless = is_caseless(text)
+    for paragraph in text.split("\n"):
         paragraph = paragraph.strip()
         if not paragraph:
             continue
@@ -57,7 +65,9 @@ def split_sentences(text: str) -> list[str]:
                 pre_tokenized = before.endswith(" ")  # CNN/DM style "word . Next"
                 if not pre_tokenized and word and _is_abbreviation(word.group(1) + "."):
                     continue
-                if following.islower():
+                # A lowercase start continues the sentence ("approx. two hours", "a 2.5 rise"), unless
+                # the text has no capitals at all: there a tokenized " . " is the only cue left.
+                if following.islower() and not (caseless and pre_tokenized):
                     continue
             sentence = candidate.strip()
             if sentence:
