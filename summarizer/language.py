@@ -9,7 +9,9 @@ all see one answer per article.
 
 from __future__ import annotations
 
+import re
 import threading
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +25,9 @@ MIN_LETTERS = 20
 SAMPLE_CHARS = 2000
 
 _LOCK = threading.Lock()
+
+# Where `summarizer run --language` puts the language generative models should write the bullets in.
+BULLET_LANGUAGE_KEY = "bullet_language"
 
 # English names for the languages this project meets most; others are shown by their code.
 LANGUAGE_NAMES = {
@@ -64,3 +69,22 @@ def language_name(code: str | None) -> str:
     if code is None:
         return "unknown"
     return LANGUAGE_NAMES.get(code, code)
+
+
+def is_language_code(code: str) -> bool:
+    """An ISO 639-1 code (two lowercase letters), as identify_language returns and --language takes."""
+    return re.fullmatch(r"[a-z]{2}", code) is not None
+
+
+def with_bullet_language(articles: Iterable[Article], code: str | None) -> Iterator[Article]:
+    """``articles``, each asking for bullets in ``code`` (None: in its own language)."""
+    for article in articles:
+        if code:
+            article.metadata[BULLET_LANGUAGE_KEY] = code
+        yield article
+
+
+def bullet_language(article: Article) -> str | None:
+    """The language the bullets of ``article`` should be written in: the one asked for with --language,
+    else the article's own (None when it could not be identified)."""
+    return article.metadata.get(BULLET_LANGUAGE_KEY) or article_language(article)

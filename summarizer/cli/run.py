@@ -15,6 +15,7 @@ from summarizer.backends.registry import backend_for
 from summarizer.config import load_config
 from summarizer.hub import ModelUnavailableError
 from summarizer.ingest import IngestOptions, load_articles
+from summarizer.language import is_language_code, with_bullet_language
 from summarizer.outputs import FORMATS, format_for_path, open_writer
 from summarizer.pipeline import RunStats, run
 from summarizer.specs import ModelSpec
@@ -35,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="SQLite store: summarize only what is new, resume after a crash ($SUMMARIZER_STORE)")
     parser.add_argument("--feeds", help="YAML feeds list to poll in addition to INPUTs (e.g. configs/feeds.yaml)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar; only errors (for cron)")
+    parser.add_argument("--language", metavar="CODE",
+                        help="generative models write the bullets in this language (ISO 639-1, e.g. en) "
+                        "(default: each article's own language)")
     engine = parser.add_argument_group("scale out (see README: When one machine is not enough)")
     engine.add_argument("--engine", choices=("local", "ray"), default="local")
     engine.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
@@ -78,7 +82,8 @@ def print_report(stats: RunStats, model: str) -> None:
     stream = sys.stderr
     rate = stats.articles / stats.seconds if stats.seconds else 0.0
     print(f"summarized {stats.succeeded}/{stats.articles} articles with {model} in {stats.seconds:.1f} s "
-          f"({rate:.2f} articles/s; model load {stats.load_seconds:.1f} s)", file=stream)
+          f"({rate:.2f} articles/s; model load {stats.load_seconds:.1f} s)" + mixed_languages(stats.languages),
+          file=stream)
     if stats.warnings:
         print(f"{len(stats.warnings)} with a warning:", file=stream)
         for article_id, warning in stats.warnings:
@@ -87,6 +92,14 @@ def print_report(stats: RunStats, model: str) -> None:
         print(f"{stats.failed} failed:", file=stream)
         for article_id, error in stats.errors:
             print(f"  {article_id}: {error}", file=stream)
+
+
+def mixed_languages(languages: dict[str, int]) -> str:
+    """"; languages: en 3, uk 2" when a batch mixes languages, else nothing."""
+    if len(languages) < 2:
+        return ""
+    return "; languages: " + ", ".join(f"{code} {count}" for code, count in sorted(languages.items(),
+                                                                                 key=lambda item: -item[1]))
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -99,6 +112,9 @@ def handle(args: argparse.Namespace) -> int:
     if not args.inputs and not args.feeds:
         print("error: give at least one INPUT or --feeds FILE", file=sys.stderr)
         return EXIT_UNUSABLE
+    if args.language and not is_language_code(args.language):
+        print(f"error: --language {args.language!r} is not an ISO 639-1 code such as en, uk, de", file=sys.stderr)
+        return EXIT_UNUSABLE
     try:
         backend = backend_for(model)
         if not args.store and args.engine == "local":
@@ -107,6 +123,9 @@ def handle(args: argparse.Namespace) -> int:
     except (ModelUnavailableError, ValueError, FileNotFoundError, ImportError) as error:
         print(f"error: cannot use model '{model}': {error}", file=sys.stderr)
         return EXIT_UNUSABLE
+    if args.language and not backend.abstractive:
+        print(f"note: --language {args.language} applies to generative models; {model} quotes the article's "
+              "own sentences", file=sys.stderr)
     options = ingest_options(args, config.max_chars)
     if args.store and args.out:
         print("error: with --store, write outputs with `summarizer digest --store ... --out FILE`", file=sys.stderr)
@@ -118,7 +137,7 @@ def handle(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_UNUSABLE
     # --limit counts articles over the whole run, not per input.
-    articles = islice(iter_inputs(args.inputs, options), args.limit)
+    articles = with_bullet_language(islice(iter_inputs(args.inputs, options), args.limit), args.language)
     fmt = args.format or format_for_path(args.out, config.format)
     try:
         with open_writer(args.out, fmt) as writer:
@@ -167,7 +186,8 @@ def run_into_store(args: argparse.Namespace, backend: Backend, n_bullets: int, o
             from summarizer.engines.ray_engine import ray_summarizer
 
             summarize = ray_summarizer(args.num_actors, args.ray_address, args.ray_batch_size)
-        result = run_with_store(islice(articles, args.limit), backend, n_bullets, store,
+        articles = with_bullet_language(islice(articles, args.limit), args.language)
+        result = run_with_store(articles, backend, n_bullets, store,
                                 bullet_max_chars=bullet_max_chars, quiet=args.quiet, summarize=summarize)
         print(format_report(result, backend.spec.name), file=sys.stderr)
     return EXIT_SOME_FAILED if result.errors else EXIT_OK

@@ -67,6 +67,19 @@ def is_heading(sentence: str) -> bool:
     return not _CLOSED.search(sentence)
 
 
+def _headline_key(text: str) -> str:
+    return " ".join(content_tokens(text))
+
+
+def headline_indices(sentences: list[str], title: str) -> list[int]:
+    """Indices of the sentences that are the article's headline (its title as a line of the text):
+    a headline announces the story, a bullet states one of its points."""
+    key = _headline_key(title) if title else ""
+    if not key:
+        return []
+    return [i for i, sentence in enumerate(sentences) if _headline_key(sentence) == key]
+
+
 def usable_sentence_indices(
     sentences: list[str], min_words: int = 5, max_words: int | None = None, drop_headings: bool = False
 ) -> list[int]:
