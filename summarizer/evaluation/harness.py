@@ -21,7 +21,12 @@ from summarizer.evaluation.bullet_metrics import bullet_metrics
 from summarizer.evaluation.faithfulness import fragment_stats, unsupported_items
 from summarizer.evaluation.rouge import RougeScorer
 from summarizer.evaluation.stats import bootstrap_ci
-from summarizer.evaluation.tokenize import UnicodeTokenizer, choose_tokenizer
+from summarizer.evaluation.tokenize import (
+    UnicodeTokenizer,
+    choose_tokenizer,
+    references_language,
+    stemmer_description,
+)
 from summarizer.text import split_sentences
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
@@ -153,18 +158,23 @@ class Evaluator:
         self.build_scorer("unicode" if self.config.tokenizer == "unicode" else "default")
         self._semantic = None
 
-    def build_scorer(self, tokenizer_name: str) -> None:
-        tokenizer = UnicodeTokenizer(use_stemmer=self.config.use_stemmer) if tokenizer_name == "unicode" else None
+    def build_scorer(self, tokenizer_name: str, language: str | None = None) -> None:
+        tokenizer = None
+        if tokenizer_name == "unicode":
+            tokenizer = UnicodeTokenizer(use_stemmer=self.config.use_stemmer, language=language)
         self.scorer = RougeScorer(rouge_types=ROUGE_TYPES, mode=self.config.rouge_mode,
                                   use_stemmer=self.config.use_stemmer, tokenizer=tokenizer)
 
     def use_tokenizer_for(self, references: dict[str, ReferenceItem]) -> None:
-        """With tokenizer "auto", score mostly non-Latin references with the Unicode tokenizer."""
+        """With tokenizer "auto", score mostly non-Latin references with the Unicode tokenizer; the Unicode
+        tokenizer stems by the references' language (summarizer.evaluation.tokenize.stemmer_description)."""
         texts = ["\n".join(reference) for item in references.values() for reference in item.references[:1]]
         name, notice = choose_tokenizer(texts, self.config.tokenizer)
-        if notice:
-            self.tokenizer_notice = notice
-            self.build_scorer(name)
+        if name == "unicode":
+            language = references_language(texts)
+            self.build_scorer(name, language)
+            stemming = stemmer_description(language, self.config.use_stemmer)
+            self.tokenizer_notice = f"{notice} Stemming: {stemming}." if notice else None
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -63,3 +63,25 @@ def test_eval_cli_without_flags_matches_tokenizer_unicode_and_says_so(tmp_path, 
     assert table and table == [line for line in explicit.out.splitlines() if line.startswith("rouge")]
     assert "unicode" in automatic.err.lower() and "non-latin" in automatic.err.lower()
     assert "non-latin" not in explicit.err.lower()
+
+
+def test_unicode_tokenizer_stems_only_where_a_stemmer_exists():
+    from summarizer.evaluation.tokenize import UnicodeTokenizer, stemmer_description
+
+    russian = UnicodeTokenizer(language="ru")
+    assert russian.tokenize("войска")[0] == russian.tokenize("войсками")[0]
+    assert russian.name.endswith("+snowball-russian")
+    ukrainian = UnicodeTokenizer(language="uk")
+    assert ukrainian.tokenize("військами") == ["військами"] and ukrainian.name.endswith("+no-stemmer-uk")
+    # English (or unknown): Porter on ASCII words only, as before.
+    assert UnicodeTokenizer().tokenize("running бігом") == ["run", "бігом"]
+    assert "unstemmed" in stemmer_description("uk") and "Snowball" in stemmer_description("ru")
+
+
+def test_evaluator_names_the_stemmer_for_the_references_language():
+    russian = "Правительство утвердило бюджет на следующий год."
+    references = {"x": ReferenceItem("x", [[russian]])}
+    evaluator = Evaluator(EvalConfig(faithfulness=False))
+    result = evaluator.evaluate({"x": PredictionItem("x", [russian])}, references)
+    assert result.config["rouge"]["tokenizer"].endswith("+snowball-russian")
+    assert "Snowball (russian)" in evaluator.tokenizer_notice
