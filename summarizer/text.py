@@ -48,8 +48,13 @@ ORDINAL_NOUNS = {
     "januar", "jänner", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober",
     "november", "dezember", "jahrhundert", "jahrhunderts", "bundesliga", "liga", "runde", "platz", "mal",
 }
-_ALL_ABBREVIATIONS = ABBREVIATIONS.union(*LANGUAGE_ABBREVIATIONS.values())
-_ENGLISH_ONLY = ABBREVIATIONS - INTERNATIONAL_ABBREVIATIONS
+# Text whose language is not known gets the English list plus the other languages' abbreviations that
+# no English sentence ends with: non-ASCII ones (Cyrillic, "núm"), dotted ones ("z.b") and these. Not
+# "ago", "out", "set", "on" (Spanish, Portuguese, Italian month and title abbreviations): English words.
+_NOT_ENGLISH_WORDS = {"bzw", "ca", "mio", "mrd", "nr", "usw", "vgl", "ggf", "evtl", "bspw", "mme", "mlle", "env",
+                      "sra", "srta", "aprox", "avda", "dott", "avv", "sigg"}
+_UNKNOWN_LANGUAGE = ABBREVIATIONS | _NOT_ENGLISH_WORDS | {
+    word for words in LANGUAGE_ABBREVIATIONS.values() for word in words if not word.isascii() or "." in word}
 
 # A sentence ends at . ! ? (or …), possibly followed by closing quotes/brackets, then whitespace and
 # an opening quote, bracket, inverted mark (Spanish), letter or digit. Lowercase starts are accepted
@@ -72,14 +77,16 @@ def normalize_whitespace(text: str) -> str:
 
 
 def abbreviations_for(language: str | None) -> set[str]:
-    """The abbreviation list the splitter uses: every language's when the language is not known,
-    else that language's (English ones such as "no." are words elsewhere: Spanish "dijo que no.")."""
+    """The abbreviation list the splitter uses: English plus the other languages' that are no English
+    word when the language is not known, else that language's (English ones such as "no." are words
+    elsewhere: Spanish "dijo que no.")."""
     if language is None:
-        return _ALL_ABBREVIATIONS
+        return _UNKNOWN_LANGUAGE
     if language == "en":
         return ABBREVIATIONS
-    return (_ALL_ABBREVIATIONS - _ENGLISH_ONLY) if language not in LANGUAGE_ABBREVIATIONS else (
-        LANGUAGE_ABBREVIATIONS[language] | INTERNATIONAL_ABBREVIATIONS)
+    if language not in LANGUAGE_ABBREVIATIONS:
+        return (_UNKNOWN_LANGUAGE - ABBREVIATIONS) | INTERNATIONAL_ABBREVIATIONS
+    return LANGUAGE_ABBREVIATIONS[language] | INTERNATIONAL_ABBREVIATIONS
 
 
 def _abbreviation_word(token: str) -> str:

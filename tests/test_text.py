@@ -76,3 +76,12 @@ def test_fixture_articles_split_into_their_sentences(language):
     assert len(sentences) == FIXTURE_SENTENCES[language]
     assert all(sentence.endswith((".", "?", "!")) for sentence in sentences[1:])
     assert " ".join(sentences) == " ".join(text.split())
+
+
+def test_unknown_language_keeps_english_words_as_words():
+    # Portuguese "out." (outubro) and Spanish "ago." (agosto) are English words that end sentences.
+    assert split_sentences("Police said the fire was out. Analysts agree. It began two years ago. Nobody knew.") == [
+        "Police said the fire was out.", "Analysts agree.", "It began two years ago.", "Nobody knew."]
+    # Cyrillic abbreviations need no language: no English word is spelled like them.
+    assert split_sentences("Завод им. Куйбышева закрыли. Цех остался.") == ["Завод им. Куйбышева закрыли.",
+                                                                             "Цех остался."]

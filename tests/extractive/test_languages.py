@@ -74,3 +74,18 @@ def test_english_compression_rules_are_not_applied_to_other_languages():
     assert rules_for_language(rules, "en") == rules
     assert rules_for_language(rules, None) == rules
     assert rules_for_language(rules, "de") == ["datelines", "parentheticals"]
+
+
+def test_multilingual_encoder_loads_and_encodes_without_network(monkeypatch):
+    import socket
+
+    from summarizer.extractive.multilingual import MultilingualEncoder
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the multilingual encoder tried to open a connection")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    vectors = MultilingualEncoder().encode(["Уряд ухвалив бюджет.", "Die Regierung hat den Haushalt beschlossen."])
+    assert vectors.shape == (2, 512)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
