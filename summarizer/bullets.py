@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from summarizer.text import content_tokens, normalize_whitespace, split_sentences
+from summarizer.text import content_tokens, normalize_whitespace, split_sentences, word_count
 
 DEFAULT_MAX_CHARS = 300
 MIN_WORDS = 4
@@ -131,7 +131,7 @@ def to_bullets(
         is_last_line = index == len(candidates) - 1
         for part_index, part in enumerate(parts):
             part = _SPACE_BEFORE_PUNCT.sub(r"\1", part).strip()
-            if len(part.split()) < min_words:
+            if word_count(part) < min_words:
                 continue
             is_last = is_last_line and part_index == len(parts) - 1
             if not _is_complete(part):

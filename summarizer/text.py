@@ -162,8 +162,19 @@ def _split_paragraph(paragraph: str, caseless: bool, abbreviations: set[str]) ->
     return sentences
 
 
+# Chinese and Japanese are written without spaces between words; their words average about two
+# characters, so word limits (a bullet's minimum length) count two Han/kana characters as one word.
+_SPACELESS_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+CHARACTERS_PER_CJK_WORD = 2
+
+
 def word_count(text: str) -> int:
-    return len(text.split())
+    """Words as a reader counts them: whitespace-separated tokens, CJK text by CHARACTERS_PER_CJK_WORD."""
+    spaceless = len(_SPACELESS_SCRIPT.findall(text))
+    if not spaceless:
+        return len(text.split())
+    others = [token for token in _SPACELESS_SCRIPT.sub(" ", text).split() if any(c.isalnum() for c in token)]
+    return len(others) + -(-spaceless // CHARACTERS_PER_CJK_WORD)
 
 
 def content_tokens(text: str) -> list[str]:

@@ -85,3 +85,11 @@ def test_unknown_language_keeps_english_words_as_words():
     # Cyrillic abbreviations need no language: no English word is spelled like them.
     assert split_sentences("Завод им. Куйбышева закрыли. Цех остался.") == ["Завод им. Куйбышева закрыли.",
                                                                              "Цех остался."]
+
+
+def test_word_count_reads_chinese_and_japanese_without_spaces():
+    from summarizer.text import word_count
+
+    assert word_count("The council met on Tuesday.") == 5
+    assert word_count("东京市政府周二宣布开通新的跨河大桥。") == 9  # 17 Han characters, about 2 per word
+    assert word_count("NHKによると、新しい橋が開通した。") == 1 + 7

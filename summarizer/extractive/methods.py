@@ -16,7 +16,7 @@ from collections import Counter
 
 import numpy as np
 
-from summarizer.text import content_tokens
+from summarizer.text import content_tokens, word_count
 
 # Function words carry no topic: counting them makes every pair of sentences look alike.
 STOPWORDS = frozenset(
@@ -52,8 +52,8 @@ def is_junk_sentence(sentence: str, min_words: int = 5, max_words: int | None = 
     capitals (bylines such as "By JOHN SMITH and ANNA LEE"). ``max_words`` drops run-on captions
     glued to the text by scrapers, which no reader would accept as one bullet.
     """
-    words = sentence.split()
-    if len(words) < min_words or (max_words is not None and len(words) > max_words):
+    words = word_count(sentence)
+    if words < min_words or (max_words is not None and words > max_words):
         return True
     if not _LETTER.search(sentence) or _FURNITURE.search(sentence):
         return True

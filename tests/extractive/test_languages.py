@@ -89,3 +89,17 @@ def test_multilingual_encoder_loads_and_encodes_without_network(monkeypatch):
     vectors = MultilingualEncoder().encode(["Уряд ухвалив бюджет.", "Die Regierung hat den Haushalt beschlossen."])
     assert vectors.shape == (2, 512)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_chinese_article_gets_bullets(points):
+    from summarizer.articles import Article
+
+    text = ("杭州市政府周二宣布，新的钱塘江跨江大桥正式通车，工程历时两年多完成。"
+            "大桥全长约三公里，设有双向六车道和专用的自行车道。"
+            "市交通部门表示，大桥通车后，滨江区到市中心的车程将缩短二十分钟左右。"
+            "工程总投资约四十八亿元，其中一部分资金来自省级财政补贴。"
+            "附近居民此前曾抱怨施工期间噪音和灰尘问题严重，市政府承诺将在桥边种植三百多棵树。")
+    [summary] = summarize_articles([Article(id="zh", title="杭州新跨江大桥正式通车", text=text)], points, 3)
+    assert summary.error is None and summary.warning is None
+    assert (summary.language, summary.encoder, len(summary.bullets)) == ("zh", "usem3", 3)
+    assert all(bullet in split_sentences(text) for bullet in summary.bullets)
