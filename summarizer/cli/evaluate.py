@@ -1,4 +1,8 @@
-"""`summarizer eval` and `summarizer compare`: score predictions and compare models."""
+"""`summarizer eval` and `summarizer compare`: score predictions and compare models.
+
+The library modules (numpy, the harness, the backends) are imported inside the handlers, so that
+building the parser stays light.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,25 @@ import shlex
 import sys
 from pathlib import Path
 
-from summarizer.evaluation.harness import EvalConfig, Evaluator, format_table, load_predictions, load_references
-from summarizer.evaluation.harness import write_results as write_eval_results
+from summarizer.evaluation.registry import metric_names
+
+# Ids shown when predictions and references do not line up: enough to recognise the pattern.
+SHOWN_IDS = 5
+
+
+def add_metric_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("metrics (from the metric registry)")
+    group.add_argument("--metrics", nargs="+", choices=metric_names(), metavar="FAMILY", default=None,
+                       help=f"metric families to run, any of: {', '.join(metric_names())} "
+                            "(default: every family that needs no model or server)")
+    group.add_argument("--semantic", action="store_true", help="add the MiniLM 'semantic' family (offline)")
+    group.add_argument("--judge-model", default="smollm2-135m",
+                       help="judge family: model name sent to the OpenAI-compatible endpoint, or a model spec "
+                            "served locally when --judge-url is not given")
+    group.add_argument("--judge-url", default=None,
+                       help="judge family: base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1)")
+    group.add_argument("--judge-api-key-env", default="OPENAI_API_KEY",
+                       help="judge family: environment variable holding the server's API key, if it needs one")
 
 
 def add_eval_options(parser: argparse.ArgumentParser) -> None:
@@ -22,51 +43,84 @@ def add_eval_options(parser: argparse.ArgumentParser) -> None:
                        help="first reference only, or all (max and mean over references)")
     group.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     group.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
-    group.add_argument("--semantic", action="store_true", help="add MiniLM semantic similarity (offline)")
+    add_metric_options(parser)
 
 
-def eval_config(args: argparse.Namespace) -> EvalConfig:
+def selected_metrics(args: argparse.Namespace) -> tuple[str, ...] | None:
+    from summarizer.evaluation.registry import default_metric_names
+
+    names = list(args.metrics) if args.metrics else None
+    if args.semantic:
+        names = (names or default_metric_names()) + ["semantic"]
+    return tuple(names) if names is not None else None
+
+
+def metric_options(args: argparse.Namespace) -> dict[str, dict]:
+    return {"judge": {"model": args.judge_model, "url": args.judge_url, "api_key_env": args.judge_api_key_env}}
+
+
+def eval_config(args: argparse.Namespace):
+    from summarizer.evaluation.harness import EvalConfig
+
     return EvalConfig(rouge_mode=args.rouge, tokenizer=args.tokenizer, use_stemmer=not args.no_stemmer,
                       references=args.reference_set, seed=args.seed, bootstrap_resamples=args.resamples,
-                      semantic=args.semantic)
+                      metrics=selected_metrics(args), metric_options=metric_options(args))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("eval", help="score predictions against reference bullets")
-    parser.add_argument("--predictions", required=True, help="JSONL from `summarizer run` (id + bullets/summary)")
-    parser.add_argument("--references", dest="reference_path", required=True,
-                        help="JSONL with id + reference_bullets/references, or seed files")
-    parser.add_argument("--text-field", default="article", help="article text field in the references JSONL")
+    parser = subparsers.add_parser(
+        "eval", help="score predictions against reference bullets (or --parity: the ROUGE-1.5.5 self-check)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--predictions", help="JSONL from `summarizer run` (id + bullets/summary); required "
+                                              "unless --parity")
+    parser.add_argument("--references", dest="reference_path",
+                        help="JSONL with id + reference_bullets/references, or seed files; required unless --parity")
+    parser.add_argument("--text-field", default="article",
+                        help="article text field in the references JSONL (eval's default is 'article', "
+                             "the field SummEval-style datasets use; `run` reads 'text')")
     parser.add_argument("--out", help="directory for per_article.jsonl and summary.json")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit 1 when some references have no prediction or some predictions no reference")
+    parser.add_argument("--parity", nargs="?", const="", default=None, metavar="PARITY_JSONL",
+                        help="instead of scoring: check both ROUGE modes against official ROUGE-1.5.5 numbers "
+                             "(default file: rouge155_parity_dev.jsonl in $SUMMARIZER_DATA_DIR or ../shared/data)")
     add_eval_options(parser)
     parser.set_defaults(handler=handle_eval)
 
-    compare = subparsers.add_parser("compare", help="run several models on a dataset and compare them")
-    compare.add_argument("--models", nargs="+", required=True)
+    compare = subparsers.add_parser("compare", help="run several models on a dataset and compare them",
+                                    formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    compare.add_argument("--models", nargs="+", required=True, help="model specs to run (see `summarizer models`)")
     compare.add_argument("--dataset", required=True, help="JSONL dataset with reference bullets")
-    compare.add_argument("--text-field", default="article")
-    compare.add_argument("--bullets", type=int, default=3)
+    compare.add_argument("--text-field", default="article",
+                         help="article text field in the dataset (compare's default is 'article', "
+                              "the field SummEval-style datasets use; `run` reads 'text')")
+    compare.add_argument("--bullets", type=int, default=3, help="bullets per article asked of each model")
     compare.add_argument("--baseline", default="lead-3", help="system the others are tested against")
     compare.add_argument("--no-published", action="store_true", help="skip the dataset's system_outputs")
     compare.add_argument("--out", default="eval/compare", help="directory for leaderboard.* and report.html")
-    compare.add_argument("--cache", help="where model predictions are cached (default: OUT/predictions)")
+    compare.add_argument("--cache", default=None, help="where model predictions are cached (default: OUT/predictions)")
     add_eval_options(compare)
     compare.set_defaults(handler=handle_compare)
 
-    parity = subparsers.add_parser("eval-parity", help="ROUGE-1.5.5 parity of both ROUGE modes on the parity file")
-    parity.add_argument("path", nargs="?", help="parity JSONL (default: shared data dir)")
-    parity.set_defaults(handler=handle_parity)
-
 
 def handle_eval(args: argparse.Namespace) -> int:
+    if args.parity is not None:
+        return handle_parity(args.parity)
+    missing = [flag for flag, value in (("--predictions", args.predictions), ("--references", args.reference_path))
+               if not value]
+    if missing:
+        print(f"error: summarizer eval needs {' and '.join(missing)} (or --parity)", file=sys.stderr)
+        return 2
+    from summarizer.evaluation.harness import Evaluator, format_table, load_predictions, load_references
+    from summarizer.evaluation.harness import write_results as write_eval_results
+    from summarizer.evaluation.report import rouge_description
+
     try:
         predictions = load_predictions(Path(args.predictions))
         references = load_references(Path(args.reference_path), text_field=args.text_field)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from summarizer.evaluation.report import rouge_description
-
     result = Evaluator(eval_config(args)).evaluate(predictions, references)
     print(format_table(result))
     print(f"articles {result.counts['articles']}, missing predictions {result.counts['missing_predictions']}, "
@@ -98,7 +152,7 @@ def handle_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def handle_parity(args: argparse.Namespace) -> int:
+def handle_parity(path: str) -> int:
     from summarizer.evaluation.parity import main as parity_main
 
-    return parity_main([args.path] if args.path else [])
+    return parity_main([path] if path else [])

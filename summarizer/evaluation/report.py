@@ -13,15 +13,19 @@ from pathlib import Path
 from typing import Any
 
 from summarizer.evaluation.compare import SIGNIFICANCE_METRICS, Comparison, SystemResult
+from summarizer.evaluation.registry import Column, display_scale, headline_columns
 
-LEADERBOARD_METRICS = ("rouge1_f", "rouge2_f", "rougeL_f", "rougeLsum_f", "bullet_f", "redundancy_mean",
-                       "unsupported_per_bullet", "fragment_coverage", "fragment_density", "semantic_sim")
 PLOT_METRICS = ("rouge1_f", "rouge2_f", "rougeLsum_f")
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
 
 def _scaled(key: str, value: float) -> float:
-    return value * 100 if key.startswith(("rouge", "bullet_", "semantic")) else value
+    return value * display_scale(key)
+
+
+def leaderboard_columns(comparison: Comparison) -> list[Column]:
+    """The headline columns of every metric family the comparison ran (from the metric registry)."""
+    return headline_columns(comparison.config.get("metric_families", []))
 
 
 def ranked(comparison: Comparison, key: str = "rougeLsum_f") -> list[SystemResult]:
@@ -32,7 +36,7 @@ def leaderboard_rows(comparison: Comparison) -> list[dict[str, Any]]:
     rows = []
     for system in ranked(comparison):
         row: dict[str, Any] = {"system": system.name, "kind": system.kind}
-        for key in LEADERBOARD_METRICS:
+        for key in (column.key for column in leaderboard_columns(comparison)):
             agg = system.result.aggregates.get(key)
             if agg:
                 row[key] = round(_scaled(key, agg["mean"]), 3)
@@ -58,6 +62,7 @@ def rouge_description(rouge: dict[str, Any]) -> str:
 def markdown_leaderboard(comparison: Comparison, command: str) -> str:
     base = comparison.baseline or "—"
     config, boot = comparison.config, comparison.config["bootstrap"]
+    columns = leaderboard_columns(comparison)
     lines = [
         f"# Leaderboard: {Path(comparison.dataset).name}", "",
         f"Produced by: `{command}`", "",
@@ -67,9 +72,9 @@ def markdown_leaderboard(comparison: Comparison, command: str) -> str:
         "",
         f"Δ and p are against the baseline **{base}** (paired bootstrap interval of the difference; "
         "p from a paired permutation test, 10,000 sign flips).", "",
-        "| system | kind | R-1 | R-2 | R-Lsum | ΔR-2 vs base [95% CI] | p (R-2) | ΔR-Lsum vs base [95% CI] "
-        "| p (R-Lsum) | bullet F | redundancy | unsupported/bullet | articles/s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| system | kind | " + " | ".join(column.label for column in columns)
+        + " | ΔR-2 vs base [95% CI] | p (R-2) | ΔR-Lsum vs base [95% CI] | p (R-Lsum) | articles/s |",
+        "|" + "---|" * (len(columns) + 7),
     ]
     for system in ranked(comparison):
         agg = system.result.aggregates
@@ -90,11 +95,9 @@ def markdown_leaderboard(comparison: Comparison, command: str) -> str:
         d2, p2 = sig("rouge2_f")
         dl, pl = sig("rougeLsum_f")
         rate = system.run.get("articles_per_s")
-        lines.append(
-            f"| {system.name} | {system.kind} | {cell('rouge1_f')} | {cell('rouge2_f')} | {cell('rougeLsum_f')} "
-            f"| {d2} | {p2} | {dl} | {pl} | {cell('bullet_f')} | {cell('redundancy_mean')} "
-            f"| {cell('unsupported_per_bullet')} | {rate if rate is not None else '—'} |"
-        )
+        metric_cells = " | ".join(cell(column.key) for column in columns)
+        lines.append(f"| {system.name} | {system.kind} | {metric_cells} | {d2} | {p2} | {dl} | {pl} "
+                     f"| {rate if rate is not None else '—'} |")
     return "\n".join(lines) + "\n"
 
 
