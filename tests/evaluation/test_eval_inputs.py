@@ -3,6 +3,7 @@
 import json
 
 from summarizer.cli.main import main
+from summarizer.evaluation.harness import load_references
 
 
 def write_jsonl(path, records):
@@ -39,3 +40,19 @@ def test_37_12_partial_matches_are_reported_and_strict_fails(tmp_path, capsys):
     assert "2 of 4 references have no prediction" in report and "doc2" in report
     assert "1 prediction has no reference" in report and "stray" in report
     assert main([*arguments, "--strict"]) == 1
+
+
+def test_37_13_references_as_one_string_are_one_reference(tmp_path):
+    path = write_jsonl(tmp_path / "refs.jsonl", [
+        {"id": "a", "article": "x", "references": "The cat sat on the mat. It was warm."}])
+    item = load_references(path)["a"]
+    assert item.references == [["The cat sat on the mat.", "It was warm."]]
+
+
+def test_37_13_string_reference_scores_like_a_list(tmp_path, capsys):
+    predictions = write_jsonl(tmp_path / "p.jsonl", [{"id": "a", "bullets": ["The cat sat on the mat."]}])
+    as_string = write_jsonl(tmp_path / "s.jsonl", [{"id": "a", "references": "The cat sat on the mat."}])
+    assert main(["eval", "--predictions", str(predictions), "--references", str(as_string), "--metrics", "rouge",
+                 "--resamples", "10"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("rouge1_f"))
+    assert line.split()[1] == "100.00"
