@@ -111,7 +111,7 @@ def handle_eval(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: summarizer eval needs {' and '.join(missing)} (or --parity)", file=sys.stderr)
         return 2
-    from summarizer.evaluation.harness import Evaluator, format_table, load_predictions, load_references
+    from summarizer.evaluation.harness import Evaluator, format_table, load_predictions, load_references, match_ids
     from summarizer.evaluation.harness import write_results as write_eval_results
     from summarizer.evaluation.report import rouge_description
 
@@ -120,6 +120,13 @@ def handle_eval(args: argparse.Namespace) -> int:
         references = load_references(Path(args.reference_path), text_field=args.text_field)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    ids = match_ids(predictions, references)
+    if ids.matched == 0:
+        print(f"error: no prediction id in {args.predictions} matches a reference id in {args.reference_path} "
+              f"({ids.n_predictions} predictions, e.g. {_examples(list(predictions))}; {ids.n_references} "
+              f"references, e.g. {_examples(list(references))}); check that both files come from the same dataset",
+              file=sys.stderr)
         return 2
     result = Evaluator(eval_config(args)).evaluate(predictions, references)
     print(format_table(result))
@@ -132,7 +139,30 @@ def handle_eval(args: argparse.Namespace) -> int:
     if args.out:
         write_eval_results(result, Path(args.out))
         print(f"wrote {args.out}/per_article.jsonl and {args.out}/summary.json")
+    mismatched = report_id_mismatch(ids, args.predictions, args.reference_path)
+    if mismatched and args.strict:
+        print("error: --strict: predictions and references do not cover the same articles", file=sys.stderr)
+        return 1
     return 0
+
+
+def _examples(ids: list[str]) -> str:
+    shown = ", ".join(repr(key) for key in ids[:SHOWN_IDS])
+    return shown + (", ..." if len(ids) > SHOWN_IDS else "")
+
+
+def report_id_mismatch(ids, predictions_path: str, references_path: str) -> bool:
+    """Warn about references nobody predicted (scored as empty summaries) and predictions nobody scored."""
+    if ids.references_without_prediction:
+        count = len(ids.references_without_prediction)
+        print(f"warning: {count} of {ids.n_references} references have no prediction in {predictions_path} "
+              f"(scored as empty summaries): {_examples(ids.references_without_prediction)}", file=sys.stderr)
+    if ids.predictions_without_reference:
+        count = len(ids.predictions_without_reference)
+        noun = "prediction has" if count == 1 else "predictions have"
+        print(f"warning: {count} {noun} no reference in {references_path} (not scored): "
+              f"{_examples(ids.predictions_without_reference)}", file=sys.stderr)
+    return bool(ids.references_without_prediction or ids.predictions_without_reference)
 
 
 def handle_compare(args: argparse.Namespace) -> int:

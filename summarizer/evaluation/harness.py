@@ -135,6 +135,23 @@ def load_references(path: Path, text_field: str = "article") -> dict[str, Refere
     return items
 
 
+@dataclass
+class IdMatch:
+    """How the ids of a predictions file line up with those of a references file."""
+
+    references_without_prediction: list[str]
+    predictions_without_reference: list[str]
+    matched: int
+    n_references: int
+    n_predictions: int
+
+
+def match_ids(predictions: dict[str, PredictionItem], references: dict[str, ReferenceItem]) -> IdMatch:
+    return IdMatch([key for key in references if key not in predictions],
+                   [key for key in predictions if key not in references],
+                   sum(1 for key in references if key in predictions), len(references), len(predictions))
+
+
 def data_hash(predictions: dict[str, PredictionItem], references: dict[str, ReferenceItem]) -> str:
     digest = hashlib.sha256()
     for key in sorted(references):
