@@ -112,7 +112,9 @@ def load_references(path: Path, text_field: str = "article") -> dict[str, Refere
     if path.suffix == ".jsonl":
         items = {}
         for record in read_jsonl(path):
-            references = [_as_bullets(ref) for ref in record.get("references") or []]
+            given = record.get("references") or []
+            # One string is one reference (not one reference per character).
+            references = [_as_bullets(ref) for ref in ([given] if isinstance(given, str) else given)]
             first = _as_bullets(record.get("reference_bullets"))
             # When both are given, reference_bullets is the first reference split into bullets
             # (SummEval: the original highlights); keep its bullet split for ROUGE-Lsum.
