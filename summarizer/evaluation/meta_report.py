@@ -125,11 +125,13 @@ code{{background:#f6f6f6;padding:2px 4px}}</style></head><body>
 <p>Command: <code>{html.escape(command)}</code></p>
 <p>{config['documents']} documents × {len(config['systems'])} systems. Cells: correlation and its
 {config['bootstrap']['confidence']:.0%} bootstrap interval (systems and documents resampled jointly,
-{config['bootstrap']['resamples']} resamples, seed {config['bootstrap']['seed']}). Red: agrees with humans; blue: disagrees.</p>
+{config['bootstrap']['resamples']} resamples, seed {config['bootstrap']['seed']}).
+Red: agrees with humans; blue: disagrees.</p>
 {''.join(sections)}
 {published_html}
 <h2>Paired tests: the best metric against each other</h2>
-<table id="paired"><tr><th>dimension</th><th>level</th><th>best</th><th>other</th><th>Δ</th><th>95% CI</th><th>p (permutation)</th></tr>
+<table id="paired"><tr><th>dimension</th><th>level</th><th>best</th><th>other</th><th>Δ</th><th>95% CI</th>
+<th>p (permutation)</th></tr>
 {tests}</table>
 <h2>Configuration</h2><pre>{html.escape(json.dumps(config, indent=2, ensure_ascii=False))}</pre>
 </body></html>
