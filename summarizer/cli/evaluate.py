@@ -128,7 +128,13 @@ def handle_eval(args: argparse.Namespace) -> int:
               f"references, e.g. {_examples(list(references))}); check that both files come from the same dataset",
               file=sys.stderr)
         return 2
-    result = Evaluator(eval_config(args)).evaluate(predictions, references)
+    from summarizer.evaluation.registry import MetricUnavailableError
+
+    try:
+        result = Evaluator(eval_config(args)).evaluate(predictions, references)
+    except MetricUnavailableError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(format_table(result))
     print(f"articles {result.counts['articles']}, missing predictions {result.counts['missing_predictions']}, "
           f"failed {result.counts['failed_predictions']}, lead fallbacks {result.counts['fallback_predictions']}")
@@ -170,12 +176,18 @@ def handle_compare(args: argparse.Namespace) -> int:
     from summarizer.evaluation.report import markdown_leaderboard, write_leaderboard
     from summarizer.ingest import IngestOptions
 
+    from summarizer.evaluation.registry import MetricUnavailableError
+
     command = "summarizer " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "summarizer compare"
-    comparison = compare_models(
-        args.models, Path(args.dataset), Path(args.out), cache_dir=Path(args.cache) if args.cache else None,
-        n_bullets=args.bullets,
-        ingest_options=IngestOptions(text_field=args.text_field), eval_config=eval_config(args),
-        baseline=args.baseline, include_published=not args.no_published)
+    try:
+        comparison = compare_models(
+            args.models, Path(args.dataset), Path(args.out), cache_dir=Path(args.cache) if args.cache else None,
+            n_bullets=args.bullets,
+            ingest_options=IngestOptions(text_field=args.text_field), eval_config=eval_config(args),
+            baseline=args.baseline, include_published=not args.no_published)
+    except MetricUnavailableError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     paths = write_leaderboard(comparison, Path(args.out), command)
     print(markdown_leaderboard(comparison, command))
     print("wrote " + ", ".join(str(p) for p in paths))

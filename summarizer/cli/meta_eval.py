@@ -52,8 +52,14 @@ def handle_meta_eval(args: argparse.Namespace) -> int:
     settings = MetaEvalSettings(resamples=args.resamples, permutations=args.permutations, seed=args.seed,
                                 combine=args.reference_combine)
     print(f"scoring {len(dataset.systems)} systems x {len(dataset.documents)} documents", file=sys.stderr)
-    report = run_meta_eval(dataset, config, settings, published,
-                           progress=lambda system: print(f"  {system}", file=sys.stderr))
+    from summarizer.evaluation.registry import MetricUnavailableError
+
+    try:
+        report = run_meta_eval(dataset, config, settings, published,
+                               progress=lambda system: print(f"  scoring {system}", file=sys.stderr))
+    except MetricUnavailableError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     command = "summarizer " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "summarizer meta-eval"
     paths = write_meta_eval(report, Path(args.out), command)
     print(markdown_report(report, command))

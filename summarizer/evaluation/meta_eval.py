@@ -119,19 +119,21 @@ def score_systems(dataset: MetaDataset, config: EvalConfig, combine: str = "mean
     return matrices, evaluator.describe(), missing
 
 
-def correlations(metric: np.ndarray, human: np.ndarray) -> dict[str, np.ndarray]:
-    """All three correlations for stacked resamples: metric and human are (resamples, systems, documents)."""
-    with np.errstate(invalid="ignore"), _quiet():
-        system_metric = np.nanmean(metric, axis=2)
-    system_human = np.nanmean(human, axis=2)
+def correlations(metric: np.ndarray, human: np.ndarray, levels: tuple[str, ...] = LEVELS) -> dict[str, np.ndarray]:
+    """The correlations named in `levels` for stacked resamples: metric and human are (resamples, systems,
+    documents)."""
+    values: dict[str, np.ndarray] = {}
     r, n, m = metric.shape
-    per_doc_metric = metric.transpose(0, 2, 1).reshape(r * m, n)
-    per_doc_human = human.transpose(0, 2, 1).reshape(r * m, n)
     with _quiet():
-        summary_kendall = np.nanmean(kendall_tau_b(per_doc_metric, per_doc_human).reshape(r, m), axis=1)
-        summary_spearman = np.nanmean(spearman_rho(per_doc_metric, per_doc_human).reshape(r, m), axis=1)
-    return {"system_kendall": kendall_tau_b(system_metric, system_human),
-            "summary_kendall": summary_kendall, "summary_spearman": summary_spearman}
+        if "system_kendall" in levels:
+            values["system_kendall"] = kendall_tau_b(np.nanmean(metric, axis=2), np.nanmean(human, axis=2))
+        per_doc_metric = metric.transpose(0, 2, 1).reshape(r * m, n)
+        per_doc_human = human.transpose(0, 2, 1).reshape(r * m, n)
+        if "summary_kendall" in levels:
+            values["summary_kendall"] = np.nanmean(kendall_tau_b(per_doc_metric, per_doc_human).reshape(r, m), axis=1)
+        if "summary_spearman" in levels:
+            values["summary_spearman"] = np.nanmean(spearman_rho(per_doc_metric, per_doc_human).reshape(r, m), axis=1)
+    return values
 
 
 class _quiet:
@@ -226,7 +228,9 @@ def permutation_test(a: np.ndarray, b: np.ndarray, human: np.ndarray, level: str
     """Two-sided p-value of corr(a, human) - corr(b, human) == 0 (Deutsch et al. 2021, PERM-BOTH): each
     (system, document) cell's two standardized scores are swapped with probability 1/2."""
     za, zb = _standardized(a), _standardized(b)
-    observed = correlations(za[None], human[None])[level][0] - correlations(zb[None], human[None])[level][0]
+    levels = (level,)
+    observed = (correlations(za[None], human[None], levels)[level][0]
+                - correlations(zb[None], human[None], levels)[level][0])
     if np.isnan(observed):
         return float("nan")
     rng = np.random.default_rng(seed)
@@ -237,7 +241,7 @@ def permutation_test(a: np.ndarray, b: np.ndarray, human: np.ndarray, level: str
         left = np.where(swap, zb[None], za[None])
         right = np.where(swap, za[None], zb[None])
         stacked_human = np.broadcast_to(human[None], left.shape)
-        delta = correlations(left, stacked_human)[level] - correlations(right, stacked_human)[level]
+        delta = correlations(left, stacked_human, levels)[level] - correlations(right, stacked_human, levels)[level]
         hits += int(np.count_nonzero(np.abs(delta) >= abs(observed) - 1e-12))
     return (hits + 1) / (permutations + 1)
 

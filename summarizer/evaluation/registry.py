@@ -25,8 +25,13 @@ BUILTIN_FAMILIES: dict[str, str] = {
     "bullets": "summarizer.evaluation.families.bullets",
     "faithfulness": "summarizer.evaluation.families.faithfulness",
     "semantic": "summarizer.evaluation.families.semantic",
+    "judge": "summarizer.evaluation.judge",
 }
 NEEDS = frozenset({"reference", "article"})
+
+
+class MetricUnavailableError(RuntimeError):
+    """A metric that cannot run at all here (its server is down, its model missing): the message says why."""
 
 
 @dataclass(frozen=True)
