@@ -235,6 +235,7 @@ td,th{{border:1px solid #ccc;padding:3px 6px}}th{{background:#f3f3f3}}code{{back
 {_svg_throughput(systems)}
 <h2>Leaderboard</h2>
 {leaderboard_html}
+{_explorer(comparison)}
 <h2>Configuration</h2>
 <pre>{html.escape(json.dumps(comparison.config, indent=2, ensure_ascii=False))}</pre>
 <script>
@@ -252,6 +253,15 @@ window.addEventListener("load", () => {{
 </script>
 </body></html>
 """
+
+
+def _explorer(comparison: Comparison) -> str:
+    if not comparison.references:
+        return ""
+    from summarizer.evaluation.explorer import explorer_section
+    from summarizer.evaluation.tokenize import DefaultTokenizer
+
+    return explorer_section(comparison, comparison.tokenizer or DefaultTokenizer(use_stemmer=True))
 
 
 def markdown_table_to_html(markdown: str) -> str:
