@@ -173,10 +173,9 @@ def report_id_mismatch(ids, predictions_path: str, references_path: str) -> bool
 
 def handle_compare(args: argparse.Namespace) -> int:
     from summarizer.evaluation.compare import compare_models
+    from summarizer.evaluation.registry import MetricUnavailableError
     from summarizer.evaluation.report import markdown_leaderboard, write_leaderboard
     from summarizer.ingest import IngestOptions
-
-    from summarizer.evaluation.registry import MetricUnavailableError
 
     command = "summarizer " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "summarizer compare"
     try:

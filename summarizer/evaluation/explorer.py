@@ -197,7 +197,9 @@ EXPLORER_JS = r"""
       const where = document.createElement("small");
       const parts = [];
       if (bullet.sources.length) parts.push("sentences " + bullet.sources.map(i => i + 1).join(", "));
-      if (bullet.reference !== undefined && bullet.reference !== null) parts.push("matches reference " + (bullet.reference + 1));
+      if (bullet.reference !== undefined && bullet.reference !== null) {
+        parts.push("matches reference " + (bullet.reference + 1));
+      }
       where.textContent = parts.length ? "  (" + parts.join("; ") + ")" : "  (no source sentence)";
       li.appendChild(where); list.appendChild(li);
     });
