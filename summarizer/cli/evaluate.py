@@ -30,6 +30,11 @@ def add_metric_options(parser: argparse.ArgumentParser) -> None:
                        help="judge family: base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1)")
     group.add_argument("--judge-api-key-env", default="OPENAI_API_KEY",
                        help="judge family: environment variable holding the server's API key, if it needs one")
+    group.add_argument("--judge-dimensions", nargs="+", default=["coherence", "consistency", "fluency", "relevance"],
+                       choices=["coherence", "consistency", "fluency", "relevance"], metavar="DIMENSION",
+                       help="judge family: the dimensions asked (one request each per summary)")
+    group.add_argument("--judge-article-words", type=int, default=600,
+                       help="judge family: the article is cut to this many words in the prompt")
 
 
 def add_eval_options(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +61,8 @@ def selected_metrics(args: argparse.Namespace) -> tuple[str, ...] | None:
 
 
 def metric_options(args: argparse.Namespace) -> dict[str, dict]:
-    return {"judge": {"model": args.judge_model, "url": args.judge_url, "api_key_env": args.judge_api_key_env}}
+    return {"judge": {"model": args.judge_model, "url": args.judge_url, "api_key_env": args.judge_api_key_env,
+                      "dimensions": list(args.judge_dimensions), "article_words": args.judge_article_words}}
 
 
 def eval_config(args: argparse.Namespace):

@@ -26,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="ROUGE implementation mode")
     parser.add_argument("--no-stemmer", action="store_true", help="turn Porter stemming off")
     parser.add_argument("--limit-docs", type=int, default=None, help="use only the first N documents")
+    parser.add_argument("--systems", nargs="+", default=None,
+                        help="use only these systems (default: every system with human scores)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the permutation test")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--permutations", type=int, default=1000, help="permutations of each paired test")
@@ -41,7 +43,8 @@ def handle_meta_eval(args: argparse.Namespace) -> int:
     from summarizer.evaluation.meta_report import markdown_report, write_meta_eval
 
     try:
-        dataset = load_meta_dataset(Path(args.dataset), limit_docs=args.limit_docs, text_field=args.text_field)
+        dataset = load_meta_dataset(Path(args.dataset), limit_docs=args.limit_docs, text_field=args.text_field,
+                                    systems=args.systems)
         published = load_published(Path(args.published)) if args.published else None
     except (OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)

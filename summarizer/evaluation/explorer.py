@@ -140,6 +140,7 @@ def embed_json(data: Any) -> str:
 
 
 EXPLORER_CSS = """
+body.explorer-focus > *:not(#explorer){display:none}
 #explorer .controls{display:flex;gap:12px;flex-wrap:wrap;align-items:center;margin-bottom:8px}
 #explorer .layout{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:16px}
 #explorer .article p.sentence{margin:2px 0;padding:2px 6px;border-left:6px solid transparent;
@@ -164,7 +165,7 @@ EXPLORER_JS = r"""
   const $ = id => document.getElementById(id);
   const state = {article: data.articles.length ? data.articles[0].id : null,
                  a: data.systems[0], b: data.systems[1] || data.systems[0],
-                 metric: data.metrics.length ? data.metrics[0].key : null};
+                 metric: data.metrics.length ? data.metrics[0].key : null, focus: "0"};
   for (const part of location.hash.replace(/^#/, "").split("&")) {
     const [key, value] = part.split("=").map(decodeURIComponent);
     if (key in state && value !== undefined) state[key] = value;
@@ -261,8 +262,10 @@ EXPLORER_JS = r"""
   $("explorer-b").addEventListener("change", e => { state.b = e.target.value; render(); });
   $("explorer-metric").addEventListener("change", e => { state.metric = e.target.value; render(); });
   render();
-  // A link that names an article opens the page at the explorer.
-  if (location.hash.includes("article=")) document.getElementById("explorer").scrollIntoView();
+  // A link that names an article opens the page at the explorer; with focus=1 it shows the explorer alone
+  // (a link to one article's view, for a colleague or a screenshot).
+  if (/(^#|&)focus=1(&|$)/.test(location.hash)) document.body.classList.add("explorer-focus");
+  else if (location.hash.includes("article=")) document.getElementById("explorer").scrollIntoView();
 })();
 """
 

@@ -35,7 +35,10 @@ MAX_ARTICLE_WORDS = 600
 MAX_ANSWER_TOKENS = 8
 REQUEST_TIMEOUT_S = 120.0
 LOCAL_CONTEXT_TOKENS = 4096
-_SCORE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)")
+# The answer's first line, after an optional label ("Score:", "Coherence score (1-5):"), must be the score
+# alone ("4", "4.", "4/5", "4 out of 5"). "1. Read the article..." is the model reciting the steps, not a 1.
+_LABEL = re.compile(r"^[^\d]*?(?:score|rating)[^:=]*[:=]\s*", re.IGNORECASE)
+_SCORE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:/\s*5|out of 5)?\s*[.!]?")
 
 
 class JudgeError(MetricUnavailableError):
@@ -51,8 +54,11 @@ def load_prompts(version: str = PROMPT_VERSION) -> dict[str, str]:
 
 
 def parse_score(reply: str) -> float | None:
-    """The first number in the answer when it is a score from 1 to 5; None otherwise (a parse failure)."""
-    match = _SCORE.search(reply or "")
+    """The score from 1 to 5 that the answer's first line consists of; None otherwise (a parse failure)."""
+    lines = [line.strip() for line in (reply or "").splitlines() if line.strip()]
+    if not lines:
+        return None
+    match = _SCORE.fullmatch(_LABEL.sub("", lines[0]))
     if not match:
         return None
     value = float(match.group(1))
@@ -63,10 +69,10 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def render_prompt(template: str, article: str, summary: str) -> str:
+def render_prompt(template: str, article: str, summary: str, article_words: int = MAX_ARTICLE_WORDS) -> str:
     words = article.split()
-    if len(words) > MAX_ARTICLE_WORDS:
-        article = " ".join(words[:MAX_ARTICLE_WORDS]) + " ..."
+    if len(words) > article_words:
+        article = " ".join(words[:article_words]) + " ..."
     # str.replace, not format: articles contain braces.
     return template.replace("{article}", article).replace("{summary}", summary)
 
@@ -173,6 +179,11 @@ class JudgeScorer:
         self.api_key_env = options.get("api_key_env") or "OPENAI_API_KEY"
         self.prompt_version = options.get("prompt_version") or PROMPT_VERSION
         self.prompts = load_prompts(self.prompt_version)
+        self.dimensions = tuple(options.get("dimensions") or DIMENSIONS)
+        unknown = set(self.dimensions) - set(DIMENSIONS)
+        if unknown:
+            raise JudgeError(f"unknown judge dimensions {sorted(unknown)}; known: {', '.join(DIMENSIONS)}")
+        self.article_words = int(options.get("article_words") or MAX_ARTICLE_WORDS)
         self.cache = JudgeCache(Path(options.get("cache_dir") or cache_dir("judge")))
         self.stats: Counter = Counter(requests=0, cache_hits=0, parse_failures=0, scored=0)
         self._client: ChatClient | None = None
@@ -191,12 +202,14 @@ class JudgeScorer:
         return self._client
 
     def answer(self, dimension: str, article: str, summary: str) -> str:
-        path = self.cache.path(self.prompt_version, self.model_key, article, summary, dimension)
+        # The article as the prompt shows it: a different cut is a different question.
+        shown = " ".join(article.split()[:self.article_words])
+        path = self.cache.path(self.prompt_version, self.model_key, shown, summary, dimension)
         cached = self.cache.get(path)
         if cached is not None:
             self.stats["cache_hits"] += 1
             return cached
-        reply = self.client().complete(render_prompt(self.prompts[dimension], article, summary))
+        reply = self.client().complete(render_prompt(self.prompts[dimension], article, summary, self.article_words))
         self.stats["requests"] += 1
         self.cache.put(path, reply, {"prompt_version": self.prompt_version, "model": self.model_key,
                                      "dimension": dimension})
@@ -206,14 +219,14 @@ class JudgeScorer:
         summary = "\n".join(item.bullets)
         row: dict[str, float] = {}
         failures = 0
-        for dimension in DIMENSIONS:
+        for dimension in self.dimensions:
             value = parse_score(self.answer(dimension, item.article, summary))
             if value is None:
                 failures += 1
             else:
                 row[f"judge_{dimension}"] = value
         self.stats["parse_failures"] += failures
-        self.stats["scored"] += len(DIMENSIONS) - failures
+        self.stats["scored"] += len(self.dimensions) - failures
         row["judge_parse_failures"] = float(failures)
         return row
 
@@ -221,14 +234,16 @@ class JudgeScorer:
         return {"prompt_version": self.prompt_version, "prompts": str(PROMPT_DIR / self.prompt_version),
                 "model": self.model, "url": self.url or "local xllamacpp server on 127.0.0.1 (packaged GGUF)",
                 "decoding": {"temperature": 0.0, "max_tokens": MAX_ANSWER_TOKENS, "seed": 0},
-                "article_words_max": MAX_ARTICLE_WORDS, "cache_dir": str(self.cache.folder),
+                "dimensions": list(self.dimensions), "article_words_max": self.article_words,
+                "cache_dir": str(self.cache.folder),
                 "answers": dict(self.stats),
                 "parse_failure_is": "a missing value for that dimension (never 0)"}
 
 
 FAMILY = MetricFamily(
     name="judge",
-    description="LLM judge, G-Eval-style 1-5 coherence/consistency/fluency/relevance (cached; parse failures counted)",
+    description="LLM judge, G-Eval-style 1-5 coherence/consistency/fluency/relevance "
+                "(cached; parse failures counted)",
     needs=frozenset({"article"}),
     headline=tuple(Column(f"judge_{dimension}", f"judge {dimension}") for dimension in DIMENSIONS),
     create=JudgeScorer,

@@ -57,7 +57,8 @@ class MetaDataset:
     documents: list[str] = field(default_factory=list)
 
 
-def load_meta_dataset(path: Path, limit_docs: int | None = None, text_field: str = "article") -> MetaDataset:
+def load_meta_dataset(path: Path, limit_docs: int | None = None, text_field: str = "article",
+                      systems: list[str] | None = None) -> MetaDataset:
     """Documents that carry outputs and human scores for the same systems (others are an error, by id)."""
     records = read_jsonl(path)
     references = load_references(path, text_field=text_field)
@@ -66,7 +67,16 @@ def load_meta_dataset(path: Path, limit_docs: int | None = None, text_field: str
         raise ValueError(f"{path}: no record has both 'system_outputs' and 'human_scores'")
     if limit_docs:
         usable = usable[:limit_docs]
-    systems = sorted(usable[0]["human_scores"], key=_natural)
+    available = sorted(usable[0]["human_scores"], key=_natural)
+    if systems:
+        unknown = [name for name in systems if name not in available]
+        if unknown:
+            raise ValueError(f"{path}: no human scores for systems {unknown}; available: {', '.join(available)}")
+        systems = sorted(dict.fromkeys(systems), key=_natural)
+    else:
+        systems = available
+    if len(systems) < 2:
+        raise ValueError("meta-evaluation needs at least two systems to correlate")
     dimensions = sorted(next(iter(usable[0]["human_scores"].values())))
     human = np.full((len(systems), len(usable), len(dimensions)), np.nan)
     outputs: dict[str, dict[str, PredictionItem]] = {system: {} for system in systems}
@@ -116,6 +126,11 @@ def score_systems(dataset: MetaDataset, config: EvalConfig, combine: str = "mean
             count = int(np.isnan(matrices[key][s]).sum())
             if count:
                 missing.setdefault(key, {})[system] = count
+    # A headline key no summary produced (a judge dimension not asked) has nothing to correlate.
+    never = [key for key, matrix in matrices.items() if np.isnan(matrix).all()]
+    for key in never:
+        del matrices[key]
+        missing.pop(key, None)
     return matrices, evaluator.describe(), missing
 
 

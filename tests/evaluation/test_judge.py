@@ -13,7 +13,10 @@ from tests.conftest import shared_data_file
 
 
 @pytest.mark.parametrize("reply, expected", [
-    ("4", 4.0), ("Score: 5/5", 5.0), ("I would say 3.", 3.0), (" 2\n", 2.0), ("4.5", 4.5),
+    ("4", 4.0), ("Score: 5/5", 5.0), (" 2\n", 2.0), ("4.5", 4.5), ("3.", 3.0), ("4 out of 5", 4.0),
+    ("Coherence score (1-5): 4", 4.0), ("4\nThe summary is clear.", 4.0),
+    # A model reciting the prompt's numbered steps has not answered: not a 1.
+    ("1. Read the news article carefully and", None), ("I would say 3.", None),
     ("7", None), ("0", None), ("", None), ("excellent", None),
 ])
 def test_parse_score(reply, expected):
@@ -128,31 +131,23 @@ def test_judge_server_down_is_a_clear_error(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_local_smollm2_judge_end_to_end_with_cache(tmp_path, monkeypatch, capsys):
-    """The packaged SmolLM2 served by xllamacpp on 127.0.0.1 judges 10 dev summaries; the second run is
-    served from the cache; the judge's rows appear in meta-eval."""
+    """The packaged SmolLM2 served by xllamacpp on 127.0.0.1 judges 10 dev summaries (5 documents x 2
+    systems) inside meta-eval; the second run is served from the cache. Only fluency is asked, the
+    dimension whose prompt holds no article, to keep this test short on a CPU."""
     pytest.importorskip("xllamacpp")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    dataset = shared_data_file("summeval_cnndm100.jsonl")
     out = tmp_path / "meta"
-    arguments = ["meta-eval", "--dataset", str(dataset), "--out", str(out), "--metrics", "rouge", "judge",
-                 "--limit-docs", "10", "--resamples", "50", "--permutations", "20"]
-    # Judge only one system's summaries on the first run: 10 summaries x 4 dimensions.
-    records = [json.loads(line) for line in dataset.read_text(encoding="utf-8").splitlines()[:10]]
-    for record in records:
-        record["system_outputs"] = {name: record["system_outputs"][name] for name in ("M0", "M23")}
-        record["human_scores"] = {name: record["human_scores"][name] for name in ("M0", "M23")}
-    small = tmp_path / "two_systems.jsonl"
-    small.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    arguments[2] = str(small)
+    arguments = ["meta-eval", "--dataset", str(shared_data_file("summeval_cnndm100.jsonl")), "--out", str(out),
+                 "--metrics", "rouge", "judge", "--judge-dimensions", "fluency", "--limit-docs", "5",
+                 "--systems", "M0", "M23", "--resamples", "50", "--permutations", "20"]
     assert main(arguments) == 0
     first = json.loads((out / "meta_eval.json").read_text())
     answers = first["config"]["scoring"]["metrics"]["judge"]["scorer"]["answers"]
-    assert answers["requests"] == 2 * 10 * 4 and answers["cache_hits"] == 0
-    assert answers["scored"] + answers["parse_failures"] == 80
-    assert "judge_coherence" in first["correlations"]
+    assert answers["requests"] == 10 and answers["cache_hits"] == 0
+    assert answers["scored"] + answers["parse_failures"] == 10
+    assert "judge_fluency" in first["correlations"]
     assert main(arguments) == 0
     second = json.loads((out / "meta_eval.json").read_text())
     answers = second["config"]["scoring"]["metrics"]["judge"]["scorer"]["answers"]
-    assert answers["cache_hits"] == 80 and answers["requests"] == 0
-    printed = capsys.readouterr().out
-    assert "| judge_coherence |" in printed
+    assert answers["cache_hits"] == 10 and answers["requests"] == 0
+    assert "| judge_fluency |" in capsys.readouterr().out
