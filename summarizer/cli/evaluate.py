@@ -105,6 +105,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument("--no-published", action="store_true", help="skip the dataset's system_outputs")
     compare.add_argument("--out", default="eval/compare", help="directory for leaderboard.* and report.html")
     compare.add_argument("--cache", default=None, help="where model predictions are cached (default: OUT/predictions)")
+    compare.add_argument("--meta-eval", default=None,
+                         help="meta_eval.json whose human-agreement numbers the leaderboard quotes per column "
+                              "(default: eval/meta/summeval/meta_eval.json of this checkout, when present)")
     add_eval_options(compare)
     compare.set_defaults(handler=handle_compare)
 
@@ -193,8 +196,9 @@ def handle_compare(args: argparse.Namespace) -> int:
     except MetricUnavailableError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    paths = write_leaderboard(comparison, Path(args.out), command)
-    print(markdown_leaderboard(comparison, command))
+    meta_eval = Path(args.meta_eval) if args.meta_eval else None
+    paths = write_leaderboard(comparison, Path(args.out), command, meta_eval)
+    print(markdown_leaderboard(comparison, command, meta_eval))
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
 

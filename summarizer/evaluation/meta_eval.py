@@ -335,9 +335,12 @@ def compare_published(table: dict[str, Any], published: dict[str, Any]) -> dict[
     for label, entry in published["rows"].items():
         ours_key = entry["ours"]
         for dimension, theirs in entry["values"].items():
-            ours = table.get(ours_key, {}).get(dimension, {}).get(level, {}).get("value")
-            rows.append({"published": label, "ours": ours_key, "dimension": dimension, "theirs": theirs,
-                         "value": ours, "difference": None if ours is None else ours - theirs,
+            cell = table.get(ours_key, {}).get(dimension, {}).get(level, {})
+            ours, low, high = cell.get("value"), cell.get("low"), cell.get("high")
+            rows.append({"published": label.strip(), "ours": ours_key, "dimension": dimension, "theirs": theirs,
+                         "value": ours, "low": low, "high": high,
+                         "difference": None if ours is None else ours - theirs,
+                         "inside_interval": None if low is None else bool(low <= theirs <= high),
                          "note": entry.get("notes", {}).get(dimension, entry.get("note", ""))})
     return {"source": published.get("source", ""), "setup": published.get("setup", ""), "level": level,
             "rows": rows}

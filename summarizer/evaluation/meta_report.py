@@ -45,11 +45,14 @@ def markdown_report(report: dict[str, Any], command: str) -> str:
         level_title = LEVEL_TITLES[published["level"]]
         lines += [f"## Ours beside the published {level_title}", "", f"Source: {published['source']}", "",
                   f"Their setup: {published['setup']}", "",
-                  "| published metric | ours | dimension | published | ours | Δ (ours − published) | note |",
-                  "|---|---|---|---|---|---|---|"]
+                  "| published metric | ours | dimension | published | ours [95% CI] | Δ (ours − published) "
+                  "| published inside our CI | note |",
+                  "|---|---|---|---|---|---|---|---|"]
         for row in published["rows"]:
+            inside = {True: "yes", False: "**no**", None: "—"}[row.get("inside_interval")]
             lines.append(f"| {row['published']} | {row['ours']} | {row['dimension']} | {row['theirs']:.4f} "
-                         f"| {_fmt(row['value'], 4)} | {_fmt(row['difference'], 4)} | {row['note']} |")
+                         f"| {_fmt(row['value'], 4)} [{_fmt(row.get('low'), 2)}, {_fmt(row.get('high'), 2)}] "
+                         f"| {_fmt(row['difference'], 4)} | {inside} | {row['note']} |")
         lines.append("")
     lines += ["## Is the best metric better than the others? (paired tests)", "",
               "For each dimension and level, the metric with the highest correlation against each other one: the "

@@ -104,3 +104,19 @@ def test_family_needing_the_article_is_skipped_without_one(tmp_path):
         load_predictions(predictions), load_references(references))
     row = result.per_article[0]
     assert row["rouge1_f"] == 1.0 and "unsupported_per_bullet" not in row
+
+
+def test_leaderboard_quotes_how_far_to_trust_each_column(tiny_dataset, tmp_path):
+    meta = tmp_path / "meta_eval.json"
+    cell = {"system_kendall": {"value": 0.58, "low": 0.11, "high": 0.82}}
+    meta.write_text(json.dumps({"config": {"dataset": "summeval.jsonl", "documents": 100, "systems": ["a"] * 16,
+                                           "dimensions": ["relevance"]},
+                                "correlations": {"rouge1_f": {"relevance": cell}}}))
+    out = tmp_path / "compare"
+    assert main(["compare", "--models", "lead-3", "--dataset", str(tiny_dataset), "--out", str(out),
+                 "--no-published", "--resamples", "20", "--meta-eval", str(meta)]) == 0
+    markdown = (out / "leaderboard.md").read_text()
+    assert "How far to trust each column" in markdown and "| R-1 | 0.58 [0.11, 0.82] |" in markdown
+    assert "meta_eval.md" in markdown
+    page = (out / "report.html").read_text()
+    assert 'id="trust"' in page and page.count('id="leaderboard"') == 1
