@@ -69,6 +69,7 @@ class EvalResult:
     config: dict[str, Any]
     counts: dict[str, int] = field(default_factory=dict)
     metrics: list[str] = field(default_factory=list)  # the metric families that produced the rows
+    columns: list[Column] = field(default_factory=list)  # their headline columns, as tables show them
 
     def metric_values(self, key: str) -> list[float]:
         return [row[key] for row in self.per_article if key in row]
@@ -181,7 +182,14 @@ class Evaluator:
         return self._article_scorers[name]
 
     def columns(self) -> list[Column]:
-        return headline_columns(self.metric_names)
+        """The headline columns of the families run; a scorer may narrow its family's (a judge asked for
+        some dimensions only) through a ``headline_keys()`` method."""
+        columns: list[Column] = []
+        for family in self.families:
+            narrow = getattr(self.article_scorer(family.name), "headline_keys", None)
+            allowed = set(narrow()) if callable(narrow) else None
+            columns += [column for column in family.headline if allowed is None or column.key in allowed]
+        return columns
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -241,7 +249,7 @@ class Evaluator:
         config = self.describe() | {"data_hash": data_hash(predictions, references), "counts": counts,
                                     "scoring_of_missing_or_failed": "empty summary (scores 0)"}
         return EvalResult(per_article, aggregate_scores(per_article, self.config), config, counts,
-                          list(self.metric_names))
+                          list(self.metric_names), self.columns())
 
 
 def numeric_keys(rows: Iterable[dict[str, Any]]) -> list[str]:
@@ -275,7 +283,8 @@ def write_results(result: EvalResult, out_dir: Path) -> None:
 
 def format_table(result: EvalResult, columns: Iterable[Column] | None = None) -> str:
     """The headline numbers of every metric family the result ran, as the registry says to show them."""
-    columns = headline_columns(result.metrics) if columns is None else columns
+    if columns is None:
+        columns = result.columns or headline_columns(result.metrics)
     lines = [f"{'metric':<24} {'mean':>7}  {'95% CI':>17}  {'n':>5}"]
     for column in columns:
         if column.key in result.aggregates:

@@ -191,6 +191,9 @@ class JudgeScorer:
         # The cache key names the judge: a remote model by its name at its URL, the local one by its spec.
         self.model_key = f"{self.model}@{self.url}" if self.url else f"local:{self.model}"
 
+    def headline_keys(self) -> list[str]:
+        return [f"judge_{dimension}" for dimension in self.dimensions]
+
     def client(self) -> ChatClient:
         """Connects (or starts the local server) on the first answer not in the cache."""
         if self._client is None:

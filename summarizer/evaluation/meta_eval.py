@@ -126,11 +126,6 @@ def score_systems(dataset: MetaDataset, config: EvalConfig, combine: str = "mean
             count = int(np.isnan(matrices[key][s]).sum())
             if count:
                 missing.setdefault(key, {})[system] = count
-    # A headline key no summary produced (a judge dimension not asked) has nothing to correlate.
-    never = [key for key, matrix in matrices.items() if np.isnan(matrix).all()]
-    for key in never:
-        del matrices[key]
-        missing.pop(key, None)
     return matrices, evaluator.describe(), missing
 
 
