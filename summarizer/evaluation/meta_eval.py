@@ -288,8 +288,10 @@ def run_meta_eval(dataset: MetaDataset, config: EvalConfig, settings: MetaEvalSe
     matrices, scorer_config, missing = score_systems(dataset, config, settings.combine, progress)
     table, draws = correlation_table(matrices, dataset.human, dataset.dimensions, settings)
     tests = paired_tests(matrices, dataset.human, dataset.dimensions, table, draws, settings)
-    system_means = {key: dict(zip(dataset.systems, np.nanmean(matrix, axis=1).round(6).tolist()))
-                    for key, matrix in matrices.items()}
+    with _quiet():  # a system with no value at all has no mean (None in the JSON, not NaN)
+        system_means = {key: {system: _number(round(float(value), 6)) for system, value
+                              in zip(dataset.systems, np.nanmean(matrix, axis=1))}
+                        for key, matrix in matrices.items()}
     human_means = {dimension: dict(zip(dataset.systems, dataset.human[:, :, k].mean(axis=1).round(6).tolist()))
                    for k, dimension in enumerate(dataset.dimensions)}
     report = {

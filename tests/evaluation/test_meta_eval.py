@@ -105,3 +105,37 @@ def test_meta_eval_on_a_dataset_without_human_scores_is_a_clear_error(tmp_path, 
     dataset.write_text(json.dumps({"id": "a", "reference_bullets": ["x ."]}) + "\n", encoding="utf-8")
     assert main(["meta-eval", "--dataset", str(dataset), "--out", str(tmp_path / "o")]) == 2
     assert "no record has both 'system_outputs' and 'human_scores'" in capsys.readouterr().err
+
+
+class NeverAnswers:
+    """A metric whose every value is missing (a judge whose answers never parse)."""
+
+    def __init__(self, context):
+        pass
+
+    def score(self, item):
+        return {}
+
+    def describe(self):
+        return {}
+
+
+def test_a_metric_with_no_value_is_a_row_of_missing_values_not_zeros(tmp_path, capsys):
+    register_metric(MetricFamily("silent", "never answers", frozenset(), (Column("silent_score", "silent"),),
+                                 NeverAnswers))
+    try:
+        records = [{"id": f"d{doc}", "article": "word " * 10, "references": ["word ."],
+                    "system_outputs": {f"S{s}": "word " * (s + 1) for s in range(3)},
+                    "human_scores": {f"S{s}": {"relevance": float(s)} for s in range(3)}} for doc in range(3)]
+        dataset = tmp_path / "meta.jsonl"
+        dataset.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        out = tmp_path / "out"
+        assert main(["meta-eval", "--dataset", str(dataset), "--out", str(out), "--metrics", "rouge", "silent",
+                     "--resamples", "20", "--permutations", "20"]) == 0
+    finally:
+        unregister_metric("silent")
+    report = json.loads((out / "meta_eval.json").read_text())
+    assert report["correlations"]["silent_score"]["relevance"]["system_kendall"]["value"] is None
+    assert report["missing_values"]["silent_score"] == {"S0": 3, "S1": 3, "S2": 3}
+    assert "| silent_score | — | — |" not in (out / "meta_eval.md").read_text()  # one dimension: one cell
+    assert "| silent_score | — |" in (out / "meta_eval.md").read_text()
