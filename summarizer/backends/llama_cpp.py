@@ -34,10 +34,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from summarizer.articles import Article
-from summarizer.backends.base import run_concurrently
+from summarizer.backends.base import GeneratedText, run_concurrently
 from summarizer.backends.gguf_base import OVERHEAD_BULLETS, GgufBackend, GgufOptions
 from summarizer.backends.llama_prefix import PrefixStates
 from summarizer.backends.llama_server import LlamaServerProcess, describe_binary, find_binary, incompatible_reason
+from summarizer.backends.openai_compat import finish_reason_hit_limit
 from summarizer.hub import ModelUnavailableError
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
@@ -347,6 +348,7 @@ def checked_reply(result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def reply_text(reply: dict[str, Any]) -> str:
-    """The generated text of a chat-completions reply."""
-    return reply["choices"][0]["message"]["content"].strip()
+def reply_text(reply: dict[str, Any]) -> GeneratedText:
+    """The generated text of a chat-completions reply, with whether max_tokens cut it off."""
+    choice = reply["choices"][0]
+    return GeneratedText(choice["message"]["content"].strip(), finish_reason_hit_limit(choice.get("finish_reason")))

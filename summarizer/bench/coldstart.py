@@ -118,11 +118,11 @@ def first_bullet(model: str) -> str:
     from summarizer.articles import parse_seed_text
     from summarizer.backends.registry import backend_for
     from summarizer.config import load_config
-    from summarizer.pipeline import summarize_articles
+    from summarizer.pipeline import RunSettings, summarize_articles
 
     config = load_config()
     article = parse_seed_text(SEED_FILE.read_text(encoding="utf-8"), SEED_FILE.stem, str(SEED_FILE))
-    summary = next(summarize_articles([article], backend_for(model), config.bullets, config.bullet_max_chars))
+    summary = next(summarize_articles([article], backend_for(model), RunSettings.from_config(config)))
     if not summary.bullets:
         raise RuntimeError(f"{model} gave no bullet: {summary.error}")
     return summary.bullets[0]

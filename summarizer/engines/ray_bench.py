@@ -20,6 +20,7 @@ from summarizer.articles import Article
 from summarizer.engines.ray_engine import DEFAULT_BATCH_SIZE, ray_session, run_ray
 from summarizer.ingest import IngestOptions, load_articles
 from summarizer.paths import shared_data_dir
+from summarizer.pipeline import RunSettings
 from summarizer.specs import ModelSpec, resolve_spec
 
 DEV_FILE = "summeval_cnndm100.jsonl"
@@ -78,13 +79,14 @@ def bench_ray(
     results = []
     with ray_session(ray_address, num_cpus=num_cpus):
         if warmup and articles:
-            for _ in run_ray(articles[:1], spec, n_bullets, num_actors=1, batch_size=1):
+            for _ in run_ray(articles[:1], spec, RunSettings(n_bullets=n_bullets), num_actors=1, batch_size=1):
                 pass
         for actors in actor_counts:
             started = time.perf_counter()
             first_result_s = 0.0
             count = failed = 0
-            for summary in run_ray(articles, spec, n_bullets, num_actors=actors, batch_size=batch_size):
+            for summary in run_ray(articles, spec, RunSettings(n_bullets=n_bullets), num_actors=actors,
+                                   batch_size=batch_size):
                 if count == 0:
                     first_result_s = time.perf_counter() - started
                 count += 1
