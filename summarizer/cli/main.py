@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from summarizer import __version__
-from summarizer.cli import bench, demo, digest, evaluate, models, native, run, serve
+from summarizer.cli import bench, demo, digest, evaluate, meta_eval, models, native, run, serve
 
-COMMAND_GROUPS = (run, models, demo, evaluate, digest, serve, bench, native)
+COMMAND_GROUPS = (run, models, demo, evaluate, meta_eval, digest, serve, bench, native)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,6 +22,7 @@ from summarizer.evaluation.harness import (
     EvalResult,
     Evaluator,
     PredictionItem,
+    ReferenceItem,
     _as_bullets,
     load_predictions,
     load_references,
@@ -40,6 +41,11 @@ class SystemResult:
     result: EvalResult
     run: dict[str, Any] = field(default_factory=dict)  # throughput, timings, cache info
     significance: dict[str, dict[str, float]] = field(default_factory=dict)
+    predictions: dict[str, PredictionItem] = field(default_factory=dict)  # for the report's explorer
+
+    @property
+    def rows(self) -> dict[str, dict[str, Any]]:
+        return {row["id"]: row for row in self.result.per_article}
 
 
 @dataclass
@@ -48,6 +54,8 @@ class Comparison:
     baseline: str | None
     systems: list[SystemResult]
     config: dict[str, Any]
+    references: dict[str, ReferenceItem] = field(default_factory=dict)
+    tokenizer: Any = None  # the ROUGE tokenizer the systems were scored with (the explorer aligns with it)
 
 
 def safe_name(name: str) -> str:
@@ -185,11 +193,14 @@ def compare_models(
     for model in models:
         predictions_path, run_info = run_model_cached(
             model, dataset, cache_dir or out_dir / "predictions", n_bullets, ingest_options, dataset_hash)
-        result = evaluator.evaluate(load_predictions(predictions_path), references)
-        systems.append(SystemResult(model, "model", result, run_info | {"predictions": str(predictions_path)}))
+        predictions = load_predictions(predictions_path)
+        result = evaluator.evaluate(predictions, references)
+        systems.append(SystemResult(model, "model", result, run_info | {"predictions": str(predictions_path)},
+                                    predictions=predictions))
     if include_published and dataset.suffix == ".jsonl":
         for name, predictions in sorted(published_outputs(dataset).items(), key=lambda kv: _natural(kv[0])):
-            systems.append(SystemResult(name, "published", evaluator.evaluate(predictions, references)))
+            systems.append(SystemResult(name, "published", evaluator.evaluate(predictions, references),
+                                        predictions=predictions))
     base = next((s for s in systems if s.name == baseline), None)
     if base is not None:
         for system in systems:
@@ -198,7 +209,8 @@ def compare_models(
                                                    eval_config.bootstrap_resamples)
     config = evaluator.describe() | {"dataset": str(dataset), "dataset_sha256": dataset_hash,
                                      "bullets": n_bullets, "baseline": baseline}
-    return Comparison(str(dataset), baseline if base else None, systems, config)
+    return Comparison(str(dataset), baseline if base else None, systems, config, references,
+                      evaluator.scorer.tokenizer)
 
 
 def _natural(name: str) -> tuple:

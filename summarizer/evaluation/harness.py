@@ -17,21 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from summarizer import __version__
-from summarizer.evaluation.bullet_metrics import bullet_metrics
-from summarizer.evaluation.faithfulness import fragment_stats, unsupported_items
-from summarizer.evaluation.rouge import RougeScorer
-from summarizer.evaluation.stats import bootstrap_ci
-from summarizer.evaluation.tokenize import (
-    UnicodeTokenizer,
-    choose_tokenizer,
-    references_language,
-    stemmer_description,
+from summarizer.evaluation.registry import (
+    ArticleInput,
+    Column,
+    ScoringContext,
+    get_metric,
+    headline_columns,
+    resolve_metric_names,
 )
+from summarizer.evaluation.stats import bootstrap_ci
+from summarizer.evaluation.tokenize import choose_tokenizer, references_language, stemmer_description
 from summarizer.text import split_sentences
-
-ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
-# The metrics leaderboards show first; all others are kept in per_article.jsonl and summary.json.
-HEADLINE_METRICS = ("rouge1_f", "rouge2_f", "rougeL_f", "rougeLsum_f")
 
 
 @dataclass
@@ -46,9 +42,10 @@ class EvalConfig:
     bootstrap_resamples: int = 1000
     confidence: float = 0.95
     seed: int = 0
-    bullet_metrics: bool = True
-    faithfulness: bool = True
-    semantic: bool = False
+    # Metric families to run (names in summarizer.evaluation.registry); None runs the default ones.
+    metrics: tuple[str, ...] | None = None
+    # Per-family options, e.g. {"judge": {"model": ..., "url": ...}}.
+    metric_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -73,6 +70,8 @@ class EvalResult:
     aggregates: dict[str, dict[str, float]]
     config: dict[str, Any]
     counts: dict[str, int] = field(default_factory=dict)
+    metrics: list[str] = field(default_factory=list)  # the metric families that produced the rows
+    columns: list[Column] = field(default_factory=list)  # their headline columns, as tables show them
 
     def metric_values(self, key: str) -> list[float]:
         return [row[key] for row in self.per_article if key in row]
@@ -116,7 +115,9 @@ def load_references(path: Path, text_field: str = "article") -> dict[str, Refere
     if path.suffix == ".jsonl":
         items = {}
         for record in read_jsonl(path):
-            references = [_as_bullets(ref) for ref in record.get("references") or []]
+            given = record.get("references") or []
+            # One string is one reference (not one reference per character).
+            references = [_as_bullets(ref) for ref in ([given] if isinstance(given, str) else given)]
             first = _as_bullets(record.get("reference_bullets"))
             # When both are given, reference_bullets is the first reference split into bullets
             # (SummEval: the original highlights); keep its bullet split for ROUGE-Lsum.
@@ -139,6 +140,23 @@ def load_references(path: Path, text_field: str = "article") -> dict[str, Refere
     return items
 
 
+@dataclass
+class IdMatch:
+    """How the ids of a predictions file line up with those of a references file."""
+
+    references_without_prediction: list[str]
+    predictions_without_reference: list[str]
+    matched: int
+    n_references: int
+    n_predictions: int
+
+
+def match_ids(predictions: dict[str, PredictionItem], references: dict[str, ReferenceItem]) -> IdMatch:
+    return IdMatch([key for key in references if key not in predictions],
+                   [key for key in predictions if key not in references],
+                   sum(1 for key in references if key in predictions), len(references), len(predictions))
+
+
 def data_hash(predictions: dict[str, PredictionItem], references: dict[str, ReferenceItem]) -> str:
     digest = hashlib.sha256()
     for key in sorted(references):
@@ -155,26 +173,42 @@ class Evaluator:
         self.config = config or EvalConfig()
         # Set by use_tokenizer_for when "auto" switched to the Unicode tokenizer: the CLI shows it.
         self.tokenizer_notice: str | None = None
-        self.build_scorer("unicode" if self.config.tokenizer == "unicode" else "default")
-        self._semantic = None
-
-    def build_scorer(self, tokenizer_name: str, language: str | None = None) -> None:
-        tokenizer = None
-        if tokenizer_name == "unicode":
-            tokenizer = UnicodeTokenizer(use_stemmer=self.config.use_stemmer, language=language)
-        self.scorer = RougeScorer(rouge_types=ROUGE_TYPES, mode=self.config.rouge_mode,
-                                  use_stemmer=self.config.use_stemmer, tokenizer=tokenizer)
+        self.context = ScoringContext(self.config)
+        self.scorer = self.context.rouge_scorer()
+        self.metric_names = resolve_metric_names(self.config.metrics)
+        self.families = [get_metric(name) for name in self.metric_names]
+        self._article_scorers: dict[str, Any] = {}
 
     def use_tokenizer_for(self, references: dict[str, ReferenceItem]) -> None:
         """With tokenizer "auto", score mostly non-Latin references with the Unicode tokenizer; the Unicode
         tokenizer stems by the references' language (summarizer.evaluation.tokenize.stemmer_description)."""
         texts = ["\n".join(reference) for item in references.values() for reference in item.references[:1]]
         name, notice = choose_tokenizer(texts, self.config.tokenizer)
-        if name == "unicode":
-            language = references_language(texts)
-            self.build_scorer(name, language)
-            stemming = stemmer_description(language, self.config.use_stemmer)
-            self.tokenizer_notice = f"{notice} Stemming: {stemming}." if notice else None
+        if name != "unicode":
+            return
+        language = references_language(texts)
+        self.context.use_tokenizer("unicode", language)
+        self.scorer = self.context.rouge_scorer()
+        # Scorers made before hold the previous ROUGE scorer: they are made again on first use.
+        self._article_scorers.clear()
+        stemming = stemmer_description(language, self.config.use_stemmer)
+        self.tokenizer_notice = f"{notice} Stemming: {stemming}." if notice else None
+
+    def article_scorer(self, name: str):
+        """The family's scorer, created on first use (a judge or an encoder is only set up when needed)."""
+        if name not in self._article_scorers:
+            self._article_scorers[name] = get_metric(name).create(self.context)
+        return self._article_scorers[name]
+
+    def columns(self) -> list[Column]:
+        """The headline columns of the families run; a scorer may narrow its family's (a judge asked for
+        some dimensions only) through a ``headline_keys()`` method."""
+        columns: list[Column] = []
+        for family in self.families:
+            narrow = getattr(self.article_scorer(family.name), "headline_keys", None)
+            allowed = set(narrow()) if callable(narrow) else None
+            columns += [column for column in family.headline if allowed is None or column.key in allowed]
+        return columns
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -185,17 +219,15 @@ class Evaluator:
             "rougeLsum_bullets_joined_by": "newline",
             "bootstrap": {"resamples": self.config.bootstrap_resamples, "confidence": self.config.confidence,
                           "seed": self.config.seed, "rng": "numpy.random.default_rng"},
+            "metric_families": self.metric_names,
+            "metrics": {family.name: {"description": family.description, "needs": sorted(family.needs),
+                                      "headline": [column.key for column in family.headline],
+                                      "scorer": self.article_scorer(family.name).describe()}
+                        for family in self.families},
             "summarizer_version": __version__,
             "python": platform.python_version(),
             "options": asdict(self.config),
         }
-
-    def semantic_encoder(self):
-        if self._semantic is None:
-            from summarizer.evaluation.semantic import MiniLMEncoder
-
-            self._semantic = MiniLMEncoder()
-        return self._semantic
 
     def score_article(self, prediction: PredictionItem | None, reference: ReferenceItem) -> dict[str, Any]:
         bullets = prediction.bullets if prediction else []
@@ -207,26 +239,13 @@ class Evaluator:
         if prediction is not None and prediction.fallback:
             row["fallback"] = True
         references = reference.references if self.config.references == "all" else reference.references[:1]
-        prediction_text = "\n".join(bullets)
-        per_reference = [self.scorer.score("\n".join(ref), prediction_text) for ref in references]
-        for rouge_type in ROUGE_TYPES:
-            for part, index in (("p", 0), ("r", 1), ("f", 2)):
-                values = [scores[rouge_type][index] for scores in per_reference]
-                row[f"{rouge_type}_{part}"] = max(values)
-                if len(values) > 1:
-                    row[f"{rouge_type}_{part}_mean"] = sum(values) / len(values)
-        first_reference = reference.references[0]
-        if self.config.bullet_metrics:
-            metrics = bullet_metrics(bullets, first_reference, scorer=self.scorer)
-            row.update({k: v for k, v in metrics.items() if isinstance(v, int | float)})
-        if self.config.faithfulness and reference.article and bullets:
-            row.update({k: v for k, v in unsupported_items(bullets, reference.article).items()
-                        if isinstance(v, int | float)})
-            row.update(fragment_stats(reference.article, " ".join(bullets)))
-        if self.config.semantic and bullets:
-            from summarizer.evaluation.semantic import semantic_similarity
-
-            row.update(semantic_similarity(bullets, first_reference, self.semantic_encoder()))
+        item = ArticleInput(reference.id, bullets, references, reference.article)
+        for family in self.families:
+            if "article" in family.needs and not reference.article:
+                continue
+            if not bullets and not family.scores_empty:
+                continue
+            row.update(self.article_scorer(family.name).score(item))
         return row
 
     def evaluate(self, predictions: dict[str, PredictionItem], references: dict[str, ReferenceItem]) -> EvalResult:
@@ -249,7 +268,8 @@ class Evaluator:
         }
         config = self.describe() | {"data_hash": data_hash(predictions, references), "counts": counts,
                                     "scoring_of_missing_or_failed": "empty summary (scores 0)"}
-        return EvalResult(per_article, aggregate_scores(per_article, self.config), config, counts)
+        return EvalResult(per_article, aggregate_scores(per_article, self.config), config, counts,
+                          list(self.metric_names), self.columns())
 
 
 def numeric_keys(rows: Iterable[dict[str, Any]]) -> list[str]:
@@ -281,12 +301,16 @@ def write_results(result: EvalResult, out_dir: Path) -> None:
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def format_table(result: EvalResult, keys: Iterable[str] = HEADLINE_METRICS) -> str:
-    lines = [f"{'metric':<22} {'mean':>7}  {'95% CI':>17}"]
-    for key in keys:
-        if key in result.aggregates:
-            agg = result.aggregates[key]
-            scale = 100 if key.startswith("rouge") else 1
-            mean, low, high = (agg[k] * scale for k in ("mean", "low", "high"))
-            lines.append(f"{key:<22} {mean:7.2f}  [{low:6.2f}, {high:6.2f}]")
+def format_table(result: EvalResult, columns: Iterable[Column] | None = None) -> str:
+    """The headline numbers of every metric family the result ran, as the registry says to show them."""
+    if columns is None:
+        columns = result.columns or headline_columns(result.metrics)
+    lines = [f"{'metric':<24} {'mean':>7}  {'95% CI':>17}  {'n':>5}"]
+    for column in columns:
+        if column.key in result.aggregates:
+            agg = result.aggregates[column.key]
+            mean, low, high = (agg[k] * column.scale for k in ("mean", "low", "high"))
+            lines.append(f"{column.key:<24} {mean:7.2f}  [{low:6.2f}, {high:6.2f}]  {agg['n']:>5}")
+        else:
+            lines.append(f"{column.key:<24} {'—':>7}  (no article could be scored)")
     return "\n".join(lines)

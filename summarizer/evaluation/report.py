@@ -13,15 +13,59 @@ from pathlib import Path
 from typing import Any
 
 from summarizer.evaluation.compare import SIGNIFICANCE_METRICS, Comparison, SystemResult
+from summarizer.evaluation.registry import Column, display_scale, headline_columns
 
-LEADERBOARD_METRICS = ("rouge1_f", "rouge2_f", "rougeL_f", "rougeLsum_f", "bullet_f", "redundancy_mean",
-                       "unsupported_per_bullet", "fragment_coverage", "fragment_density", "semantic_sim")
 PLOT_METRICS = ("rouge1_f", "rouge2_f", "rougeLsum_f")
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
 
 def _scaled(key: str, value: float) -> float:
-    return value * 100 if key.startswith(("rouge", "bullet_", "semantic")) else value
+    return value * display_scale(key)
+
+
+# The meta-evaluation whose numbers tell a leaderboard reader how far to trust each column.
+DEFAULT_META_EVAL = Path(__file__).resolve().parents[2] / "eval" / "meta" / "summeval" / "meta_eval.json"
+
+
+def trust_lines(comparison: Comparison, meta_eval: Path | None) -> list[str]:
+    """Markdown: how well each leaderboard column agrees with human judgments (system-level Kendall τ from a
+    meta-eval run), so a reader knows how far to trust it; nothing when no meta-eval file is there."""
+    path = meta_eval if meta_eval is not None else DEFAULT_META_EVAL
+    try:
+        report = json.loads(Path(path).read_text(encoding="utf-8"))
+        correlations, config = report["correlations"], report["config"]
+    except (OSError, ValueError, KeyError):
+        return []
+    columns = [c for c in leaderboard_columns(comparison) if c.key in correlations]
+    if not columns:
+        return []
+    dimensions = config["dimensions"]
+    lines = [f"How far to trust each column: system-level Kendall τ with expert judgments on "
+             f"{Path(config['dataset']).name} ({config['documents']} documents × {len(config['systems'])} systems, "
+             f"95% bootstrap intervals in [{Path(path).name.replace('.json', '.md')}]({_relative(path)})). "
+             "Intervals that include 0 mean the column does not reliably rank systems the way people do.", "",
+             "| column | " + " | ".join(dimensions) + " |", "|---|" + "---|" * len(dimensions)]
+    for column in columns:
+        cells = []
+        for dimension in dimensions:
+            cell = correlations[column.key][dimension]["system_kendall"]
+            cells.append("—" if cell["value"] is None
+                         else f"{cell['value']:.2f} [{cell['low']:.2f}, {cell['high']:.2f}]")
+        lines.append(f"| {column.label} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _relative(path: Path) -> str:
+    md = Path(path).with_suffix(".md")
+    try:
+        return str(md.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(md)
+
+
+def leaderboard_columns(comparison: Comparison) -> list[Column]:
+    """The headline columns of every metric family the comparison ran (from the metric registry)."""
+    return headline_columns(comparison.config.get("metric_families", []))
 
 
 def ranked(comparison: Comparison, key: str = "rougeLsum_f") -> list[SystemResult]:
@@ -32,7 +76,7 @@ def leaderboard_rows(comparison: Comparison) -> list[dict[str, Any]]:
     rows = []
     for system in ranked(comparison):
         row: dict[str, Any] = {"system": system.name, "kind": system.kind}
-        for key in LEADERBOARD_METRICS:
+        for key in (column.key for column in leaderboard_columns(comparison)):
             agg = system.result.aggregates.get(key)
             if agg:
                 row[key] = round(_scaled(key, agg["mean"]), 3)
@@ -55,9 +99,11 @@ def rouge_description(rouge: dict[str, Any]) -> str:
             f"ROUGE-Lsum over {rouge.get('rougeLsum_sentences')} bullets")
 
 
-def markdown_leaderboard(comparison: Comparison, command: str) -> str:
+def markdown_leaderboard(comparison: Comparison, command: str, meta_eval: Path | None = None,
+                         with_trust: bool = True) -> str:
     base = comparison.baseline or "—"
     config, boot = comparison.config, comparison.config["bootstrap"]
+    columns = leaderboard_columns(comparison)
     lines = [
         f"# Leaderboard: {Path(comparison.dataset).name}", "",
         f"Produced by: `{command}`", "",
@@ -67,9 +113,10 @@ def markdown_leaderboard(comparison: Comparison, command: str) -> str:
         "",
         f"Δ and p are against the baseline **{base}** (paired bootstrap interval of the difference; "
         "p from a paired permutation test, 10,000 sign flips).", "",
-        "| system | kind | R-1 | R-2 | R-Lsum | ΔR-2 vs base [95% CI] | p (R-2) | ΔR-Lsum vs base [95% CI] "
-        "| p (R-Lsum) | bullet F | redundancy | unsupported/bullet | articles/s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *(trust_lines(comparison, meta_eval) if with_trust else []),
+        "| system | kind | " + " | ".join(column.label for column in columns)
+        + " | ΔR-2 vs base [95% CI] | p (R-2) | ΔR-Lsum vs base [95% CI] | p (R-Lsum) | articles/s |",
+        "|" + "---|" * (len(columns) + 7),
     ]
     for system in ranked(comparison):
         agg = system.result.aggregates
@@ -90,19 +137,17 @@ def markdown_leaderboard(comparison: Comparison, command: str) -> str:
         d2, p2 = sig("rouge2_f")
         dl, pl = sig("rougeLsum_f")
         rate = system.run.get("articles_per_s")
-        lines.append(
-            f"| {system.name} | {system.kind} | {cell('rouge1_f')} | {cell('rouge2_f')} | {cell('rougeLsum_f')} "
-            f"| {d2} | {p2} | {dl} | {pl} | {cell('bullet_f')} | {cell('redundancy_mean')} "
-            f"| {cell('unsupported_per_bullet')} | {rate if rate is not None else '—'} |"
-        )
+        metric_cells = " | ".join(cell(column.key) for column in columns)
+        lines.append(f"| {system.name} | {system.kind} | {metric_cells} | {d2} | {p2} | {dl} | {pl} "
+                     f"| {rate if rate is not None else '—'} |")
     return "\n".join(lines) + "\n"
 
 
-def write_leaderboard(comparison: Comparison, out_dir: Path, command: str) -> list[Path]:
+def write_leaderboard(comparison: Comparison, out_dir: Path, command: str, meta_eval: Path | None = None) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = leaderboard_rows(comparison)
     paths = [out_dir / name for name in ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "report.html")]
-    paths[0].write_text(markdown_leaderboard(comparison, command), encoding="utf-8")
+    paths[0].write_text(markdown_leaderboard(comparison, command, meta_eval), encoding="utf-8")
     columns: list[str] = []
     for row in rows:
         columns += [key for key in row if key not in columns]
@@ -116,7 +161,7 @@ def write_leaderboard(comparison: Comparison, out_dir: Path, command: str) -> li
                      "run": s.run, "significance_vs_baseline": s.significance} for s in ranked(comparison)],
     }
     paths[2].write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    paths[3].write_text(html_report(comparison, command), encoding="utf-8")
+    paths[3].write_text(html_report(comparison, command, meta_eval), encoding="utf-8")
     return paths
 
 
@@ -196,7 +241,7 @@ def _svg_throughput(systems: list[SystemResult]) -> str:
     return "".join(parts)
 
 
-def html_report(comparison: Comparison, command: str) -> str:
+def html_report(comparison: Comparison, command: str, meta_eval: Path | None = None) -> str:
     systems = ranked(comparison)
     models = [s for s in systems if s.kind == "model"] or systems
     top_two = models[:2] if len(models) >= 2 else systems[:2]
@@ -211,7 +256,11 @@ def html_report(comparison: Comparison, command: str) -> str:
                     f"<td>{_scaled(metric, test['diff']):+.2f}</td><td>[{_scaled(metric, test['low']):+.2f}, "
                     f"{_scaled(metric, test['high']):+.2f}]</td><td>{test['p_bootstrap']:.4f}</td>"
                     f"<td>{test['p_permutation']:.4f}</td></tr>")
-    leaderboard_html = markdown_table_to_html(markdown_leaderboard(comparison, command))
+    leaderboard_html = markdown_table_to_html(markdown_leaderboard(comparison, command, with_trust=False))
+    trust = trust_lines(comparison, meta_eval)
+    trust_html = (f"<h2>How far to trust each column</h2><p>{html.escape(trust[0])}</p>"
+                  + markdown_table_to_html("\n".join(trust[2:])).replace('id="leaderboard"', 'id="trust"')
+                  if trust else "")
     dataset_name = html.escape(Path(comparison.dataset).name)
     scatter_title = " vs ".join(html.escape(s.name) for s in top_two)
     return f"""<!doctype html>
@@ -232,6 +281,8 @@ td,th{{border:1px solid #ccc;padding:3px 6px}}th{{background:#f3f3f3}}code{{back
 {_svg_throughput(systems)}
 <h2>Leaderboard</h2>
 {leaderboard_html}
+{trust_html}
+{_explorer(comparison)}
 <h2>Configuration</h2>
 <pre>{html.escape(json.dumps(comparison.config, indent=2, ensure_ascii=False))}</pre>
 <script>
@@ -249,6 +300,15 @@ window.addEventListener("load", () => {{
 </script>
 </body></html>
 """
+
+
+def _explorer(comparison: Comparison) -> str:
+    if not comparison.references:
+        return ""
+    from summarizer.evaluation.explorer import explorer_section
+    from summarizer.evaluation.tokenize import DefaultTokenizer
+
+    return explorer_section(comparison, comparison.tokenizer or DefaultTokenizer(use_stemmer=True))
 
 
 def markdown_table_to_html(markdown: str) -> str:

@@ -40,8 +40,8 @@ def test_choose_tokenizer_switches_only_when_not_asked_for_one():
 def test_evaluator_does_not_score_a_cyrillic_pair_on_its_digits():
     references = {"x": ReferenceItem("x", [[CYRILLIC_REFERENCE]])}
     predictions = {"x": PredictionItem("x", [CYRILLIC_PREDICTION])}
-    automatic = Evaluator(EvalConfig(faithfulness=False)).evaluate(predictions, references)
-    unicode = Evaluator(EvalConfig(tokenizer="unicode", faithfulness=False)).evaluate(predictions, references)
+    automatic = Evaluator(EvalConfig(metrics=("rouge",))).evaluate(predictions, references)
+    unicode = Evaluator(EvalConfig(tokenizer="unicode", metrics=("rouge",))).evaluate(predictions, references)
     assert automatic.per_article[0]["rouge1_f"] < 0.5
     assert automatic.per_article[0]["rouge1_f"] == unicode.per_article[0]["rouge1_f"]
     assert automatic.config["rouge"]["tokenizer"] == unicode.config["rouge"]["tokenizer"]
@@ -81,7 +81,7 @@ def test_unicode_tokenizer_stems_only_where_a_stemmer_exists():
 def test_evaluator_names_the_stemmer_for_the_references_language():
     russian = "Правительство утвердило бюджет на следующий год."
     references = {"x": ReferenceItem("x", [[russian]])}
-    evaluator = Evaluator(EvalConfig(faithfulness=False))
+    evaluator = Evaluator(EvalConfig(metrics=("rouge",)))
     result = evaluator.evaluate({"x": PredictionItem("x", [russian])}, references)
     assert result.config["rouge"]["tokenizer"].endswith("+snowball-russian")
     assert "Snowball (russian)" in evaluator.tokenizer_notice

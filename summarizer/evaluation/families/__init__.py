@@ -1,0 +1,1 @@
+"""The built-in metric families, one module each (see summarizer.evaluation.registry)."""
