@@ -70,13 +70,13 @@ class ExtractiveOptions(BackendOptions):
     # embedding: a local sentence-transformers directory; None = the packaged all-MiniLM-L6-v2.
     encoder_path: str | None = None
     encode_batch_size: int = Field(default=64, ge=1)
-    # numpy: no torch import (fast start; BERT models only); torch-bert: the same network in torch (2x
-    # numpy over many articles); torch: transformers, any encoder; auto: numpy, then torch-bert once a
-    # run is long enough (summarizer.extractive.embeddings).
+    # numpy: no torch import (fast start; BERT models only); torch-bert: the same network in torch
+    # (faster than numpy over many articles); torch: transformers, any encoder; auto: numpy, then
+    # torch-bert once a run is long enough (summarizer.extractive.embeddings).
     encoder_engine: Literal["auto", "numpy", "torch-bert", "torch"] = "auto"
     # bfloat16: the torch engines' arithmetic in bfloat16, for CPUs with AMX or AVX512-BF16 (others
-    # emulate it); auto then runs torch-bert from the start. 2.33x numpy on the dev set, 99/100 same
-    # summaries, ROUGE within 0.05 (eval/points-engines.md).
+    # emulate it); auto then runs torch-bert from the start. Faster than numpy there, with the same
+    # summaries for almost every dev-set article (git history: eval/points-engines.md).
     encoder_dtype: Literal["float32", "bfloat16"] = "float32"
     # Compression rules applied to each chosen sentence (see summarizer.extractive.compression.RULES).
     compression: list[CompressionRule] = Field(default_factory=list)

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Sequence
 
 from summarizer import __version__
-from summarizer.cli import bench, demo, digest, evaluate, models, native, run
+from summarizer.cli import demo, digest, evaluate, models, run
 
-COMMAND_GROUPS = (run, models, demo, evaluate, digest, bench, native)
+COMMAND_GROUPS = (run, models, demo, evaluate, digest)
 
 
 def build_parser() -> argparse.ArgumentParser:
