@@ -1,23 +1,31 @@
-"""`summarizer` console script: one subcommand module per command group, each thin over the library."""
+"""`summarizer` console script: one subcommand module per command group, each thin over the library.
+
+The command modules import only the standard library at their top level (their handlers import the
+rest), so building this parser pulls in no model framework: tests/cli/test_main.py checks it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 from collections.abc import Sequence
 
 from summarizer import __version__
-from summarizer.cli import demo, digest, evaluate, models, run
+from summarizer.cli import DefaultsHelpFormatter, demo, digest, evaluate, models, run
 
 COMMAND_GROUPS = (run, models, demo, evaluate, digest)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="summarizer", description="News articles in, points of attention out.")
+    parser = argparse.ArgumentParser(prog="summarizer", description="News articles in, points of attention out.",
+                                     formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--version", action="version", version=f"summarizer {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    # Every subcommand's help shows its options' defaults, whichever module registers it.
+    subparser_class = functools.partial(argparse.ArgumentParser, formatter_class=DefaultsHelpFormatter)
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=subparser_class)
     for group in COMMAND_GROUPS:
         group.register(subparsers)
     return parser
