@@ -19,6 +19,7 @@ from summarizer.backends.base import Backend, BackendOptions
 from summarizer.extractive import methods
 from summarizer.extractive.compression import CLAUSE_MAX_WORDS, CLAUSE_MIN_WORDS, compress
 from summarizer.extractive.embeddings import INSTALL_HINT, PACKAGED_MODEL
+from summarizer.extractive.threads import limited_threads
 from summarizer.specs import ModelSpec
 from summarizer.text import split_sentences
 
@@ -78,6 +79,13 @@ class ExtractiveOptions(BackendOptions):
     # emulate it); auto then runs torch-bert from the start. Faster than numpy there, with the same
     # summaries for almost every dev-set article (git history: eval/points-engines.md).
     encoder_dtype: Literal["float32", "bfloat16"] = "float32"
+    # Most threads numpy's BLAS, OpenMP and torch may use for this model's own computation, set around
+    # it only (summarizer.extractive.threads). One thread: their default of one spinning worker per
+    # core made the default model several times slower on a machine with other busy processes, and
+    # gained little even on an idle one (eval/bench.md, "Default model"). None = the libraries' default.
+    threads: int | None = Field(
+        default=1, ge=1, description="most BLAS/OpenMP/torch threads for the model's own work; None = one per core"
+    )
     # Compression rules applied to each chosen sentence (see summarizer.extractive.compression.RULES).
     compression: list[CompressionRule] = Field(default_factory=list)
     # trailing_clauses: end sentences longer than clause_max_words at a clause boundary, keeping
@@ -103,7 +111,8 @@ class ExtractiveBackend(Backend):
 
             options = self.options
             self.encoder = SentenceEncoder(options.encoder_path, batch_size=options.encode_batch_size,
-                                           engine=options.encoder_engine, dtype=options.encoder_dtype)
+                                           engine=options.encoder_engine, dtype=options.encoder_dtype,
+                                           threads=options.threads)
 
     def offline_status(self) -> tuple[bool, str]:
         if self.options.method != "embedding":
@@ -125,9 +134,11 @@ class ExtractiveBackend(Backend):
                            for article, sentences in zip(articles, sentence_lists, strict=True)]
         embeddings = self.embed_candidates(sentence_lists, candidate_lists, n_bullets)
         texts = []
-        for sentences, candidates, vectors in zip(sentence_lists, candidate_lists, embeddings, strict=True):
-            chosen = self.choose(sentences, candidates, n_bullets, vectors)
-            texts.append("\n".join(self.finish(sentences[i]) for i in chosen))
+        # Ranking multiplies similarity matrices too (TextRank, LexRank, centrality): same thread limit.
+        with limited_threads(self.options.threads if self.options.method != "lead" else None):
+            for sentences, candidates, vectors in zip(sentence_lists, candidate_lists, embeddings, strict=True):
+                chosen = self.choose(sentences, candidates, n_bullets, vectors)
+                texts.append("\n".join(self.finish(sentences[i]) for i in chosen))
         return texts
 
     # --- steps ---------------------------------------------------------------------------------
