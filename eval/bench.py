@@ -196,8 +196,8 @@ def run_speed(settings: argparse.Namespace) -> dict[str, Any]:
         per_variant[names[3]], per_variant[names[0]])
     result["ratios"][f"{default_model} beside vs alone (library threads)"] = ratio(
         per_variant[names[4]], per_variant[names[1]])
-    result["ratios"][f"{default_model} (threads: 1) vs lead-3, alone"] = ratio(
-        per_variant[names[0]], per_variant[names[2]])
+    result["ratios"][f"lead-3 vs {default_model} (threads: 1), alone"] = ratio(
+        per_variant[names[2]], per_variant[names[0]])
     result["languages"] = run_languages(default_model)
     return result
 
@@ -335,15 +335,17 @@ def rate_table(variants: dict[str, dict[str, Any]], unit: str) -> list[str]:
 
 
 def ratio_lines(ratios: dict[str, float], unit: str) -> list[str]:
-    return [f"- **{name}: {value:.2f}x** {unit}/s (wall)" for name, value in ratios.items()]
+    return [f"- **{name}: {value:.3g}x** {unit}/s (wall)" for name, value in ratios.items()]
 
 
 def render_section(name: str, result: dict[str, Any]) -> list[str]:
     if name == "speed":
         lines = [f"## Default model and Lead-3 (dev set, {result['articles']} articles, {result['rounds']} rounds)",
                  "", "Neighbour: `python -c 'while True: pass'` running for the whole timed run. `threads: 1` is "
-                 f"the {result['default_model']} spec's default; `library threads` sets `threads: null` (numpy's "
-                 "BLAS, OpenMP and torch each use their own default, one thread per core).", ""]
+                 f"the {result['default_model']} spec's default (after issue 36); `library threads` sets "
+                 "`threads: null`, which is how the model ran before it: numpy's BLAS, OpenMP and torch each "
+                 "use their own default, one thread per core. `alone` means without the neighbour: the load "
+                 "average column shows what else the machine was running.", ""]
         lines += rate_table(result["variants"], "articles") + [""] + ratio_lines(result["ratios"], "articles")
         lines += [f"- Same bullets with either thread setting ({where}): {same}/{result['articles']} articles"
                   for where, same in result["same_text"].items()]
@@ -442,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as error:  # noqa: BLE001 - a failed section is reported; the others still run
             results[name] = {"error": f"{type(error).__name__}: {error}"}
         for key, value in results[name].get("ratios", {}).items():
-            print(f"{name}: {key}: {value:.2f}x")
+            print(f"{name}: {key}: {value:.3g}x")
         if "error" in results[name]:
             print(f"{name}: FAILED: {results[name]['error']}", file=sys.stderr)
     write_report(args.out, command_line(argv), results, time.perf_counter() - started)

@@ -164,5 +164,5 @@ def render(result: dict[str, Any], rate_table: Callable) -> list[str]:
              f"layers, vocab {arch['vocab_size']}, tokenizer trained on dev-set text not timed. Baseline: one "
              "article at a time, as transformers 4.x's pipeline('summarization') ran it; hf-seq2seq: one batch.", ""]
     lines += rate_table(result["variants"], "articles") + [""]
-    lines += [f"- **{name}: {value:.2f}x** articles/s (wall)" for name, value in result["ratios"].items()]
+    lines += [f"- **{name}: {value:.3g}x** articles/s (wall)" for name, value in result["ratios"].items()]
     return lines + [f"- Identical greedy outputs: {result['identical']}/{result['articles']} articles in every round"]
