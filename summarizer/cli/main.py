@@ -28,7 +28,17 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=subparser_class)
     for group in COMMAND_GROUPS:
         group.register(subparsers)
+    for command in subparsers.choices.values():
+        give_defaults_a_help_line(command)
     return parser
+
+
+def give_defaults_a_help_line(parser: argparse.ArgumentParser) -> None:
+    """argparse prints nothing for an option without help text, not even its default: give such options
+    one, so that every default shows in ``--help``."""
+    for action in parser._actions:
+        if action.help is None and action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
+            action.help = "(default: %(default)s)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

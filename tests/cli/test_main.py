@@ -75,3 +75,10 @@ def test_demo_help_shows_its_defaults(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert f"seed file or directory (default: {PROJECT_ROOT / 'seeds'})" in text
     assert "--model MODEL model to use (default: the model in configs/default.yaml)" in text
+
+
+def test_options_without_help_text_still_show_their_default(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--engine {local,ray} (default: local)" in text
