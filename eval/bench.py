@@ -302,9 +302,15 @@ def run_ingest(settings: argparse.Namespace) -> dict[str, Any]:
 
     if importlib.util.find_spec("eval.bench_ingest") is None:
         return {"skipped": "eval/bench_ingest.py is absent in this checkout"}
-    from eval.bench_ingest import measure_feed_ingest
+    import eval.bench_ingest as ingest
 
-    return {"measured": measure_feed_ingest()}
+    measured = ingest.measure_feed_ingest()
+    result: dict[str, Any] = {"measured": measured}
+    if "ratio" in measured:
+        result["ratios"] = {"feed ingest: default fetcher vs one link at a time": measured["ratio"]}
+    if hasattr(ingest, "format_row"):
+        result["row"] = ingest.format_row(measured)
+    return result
 
 
 # --- the report -----------------------------------------------------------------------------------
@@ -376,6 +382,7 @@ def render_section(name: str, result: dict[str, Any]) -> list[str]:
     lines = ["## Feed ingest (eval/bench_ingest.py)", ""]
     if "skipped" in result:
         return lines + [f"- skipped: {result['skipped']}"]
+    lines += [f"- {result['row']}", ""] if "row" in result else []
     return lines + [f"- {key}: {value}" for key, value in result["measured"].items()]
 
 

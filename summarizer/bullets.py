@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from summarizer.injection import is_instruction_to_model
 from summarizer.text import content_tokens, normalize_whitespace, split_sentences
 
 DEFAULT_MAX_CHARS = 300
@@ -131,8 +132,8 @@ def to_bullets(
         is_last_line = index == len(candidates) - 1
         for part_index, part in enumerate(parts):
             part = _SPACE_BEFORE_PUNCT.sub(r"\1", part).strip()
-            if len(part.split()) < min_words:
-                continue
+            if len(part.split()) < min_words or is_instruction_to_model(part):
+                continue  # a fragment, or an injection the model obeyed or copied
             is_last = is_last_line and part_index == len(parts) - 1
             if not _is_complete(part):
                 if is_last and drop_unfinished_last and sentences:

@@ -1,4 +1,6 @@
-"""Run configuration: configs/default.yaml, overridden by command-line flags."""
+"""Run configuration: configs/default.yaml, overridden by command-line flags.
+
+summarizer.pipeline.RunSettings.from_config turns it into the settings a run uses."""
 
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ class RunConfig(BaseModel):
     format: str = "jsonl"
     max_chars: int = 1_000_000
     bullet_max_chars: int = 300
+    # When a generative model says nothing usable: "lead" (the article's first sentences, flagged) or
+    # "none" (an error record).
+    fallback: str = "lead"
 
 
 def configs_dir() -> Path:

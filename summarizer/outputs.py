@@ -1,5 +1,8 @@
 """Writers for summaries: JSONL (one record per article), Markdown and CSV.
 
+Titles, URLs and bullets are untrusted: Markdown escapes them and links only http(s) URLs, CSV guards
+cells a spreadsheet would run as formulas (see summarizer.escaping); JSONL keeps them as they are.
+
 Writers stream: each record is written and flushed as soon as it exists, so a run that dies keeps
 everything finished before it.
 """
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from summarizer.articles import Summary
+from summarizer.escaping import csv_cell, escape_markdown, link_url, markdown_code
 
 TEXT_FORMATS = ("jsonl", "md", "csv")
 FORMATS = (*TEXT_FORMATS, "parquet")
@@ -51,10 +55,9 @@ class SummaryWriter:
             self.stream.write(render_markdown(summary))
         else:
             assert self._csv is not None
-            self._csv.writerow([
-                summary.id, summary.title, summary.url or "", summary.model, "\n".join(summary.bullets),
-                summary.error or "", summary.path, summary.timings.get("generate_s", ""),
-            ])
+            text_cells = (summary.id, summary.title, summary.url or "", summary.model, "\n".join(summary.bullets),
+                          summary.error or "", summary.path)
+            self._csv.writerow([*map(csv_cell, text_cells), summary.timings.get("generate_s", "")])
         self.stream.flush()
 
 
@@ -76,14 +79,18 @@ def open_writer(out: str | None, fmt: str) -> Iterator[SummaryWriter | ParquetSu
 
 
 def render_markdown(summary: Summary) -> str:
-    heading = summary.title or summary.id
-    lines = [f"## {heading}", ""]
-    if summary.url:
-        lines += [f"<{summary.url}>", ""]
+    """One article as Markdown; every string is escaped and only an http(s) URL becomes a link."""
+    lines = [f"## {escape_markdown(summary.title or summary.id)}", ""]
+    link = link_url(summary.url)
+    if link:
+        lines += [f"<{link}>", ""]
+    elif summary.url:
+        lines += [escape_markdown(summary.url), ""]
     if summary.error:
-        lines += [f"> **Error:** {summary.error}", ""]
-    lines += [f"- {bullet}" for bullet in summary.bullets]
-    lines += ["", f"*{summary.model}, {summary.path}, id `{summary.id}`*", "", ""]
+        lines += [f"> **Error:** {escape_markdown(summary.error)}", ""]
+    lines += [f"- {escape_markdown(bullet)}" for bullet in summary.bullets]
+    details = f"{escape_markdown(summary.model)}, {escape_markdown(summary.path)}, id {markdown_code(summary.id)}"
+    lines += ["", f"*{details}*", "", ""]
     return "\n".join(lines)
 
 

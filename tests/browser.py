@@ -22,17 +22,19 @@ def chromium_or_skip() -> str:
     return chromium
 
 
-def _command(page: Path, profile: Path, *extra: str) -> list[str]:
-    return [chromium_or_skip(), *FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()]
+def _command(page: Path | str, profile: Path, *extra: str) -> list[str]:
+    """``page`` is a file, or an http://127.0.0.1 URL of a server the test started."""
+    target = page.as_uri() if isinstance(page, Path) else page
+    return [chromium_or_skip(), *FLAGS, f"--user-data-dir={profile}", *extra, target]
 
 
-def screenshot(page: Path, png: Path, profile: Path, size: str = "1200,900") -> bytes:
+def screenshot(page: Path | str, png: Path, profile: Path, size: str = "1200,900") -> bytes:
     subprocess.run(_command(page, profile, f"--screenshot={png}", f"--window-size={size}"),
                    check=True, capture_output=True, timeout=CHROMIUM_TIMEOUT_S)
     return png.read_bytes()
 
 
-def dump_dom(page: Path, profile: Path) -> str:
+def dump_dom(page: Path | str, profile: Path) -> str:
     """The DOM after the page's load handlers ran."""
     return subprocess.run(_command(page, profile, "--dump-dom", "--virtual-time-budget=5000"), check=True,
                           capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT_S).stdout

@@ -1,6 +1,6 @@
 from summarizer.articles import Article
 from summarizer.backends.base import chunk_text
-from summarizer.pipeline import run, summarize_articles
+from summarizer.pipeline import RunSettings, run, summarize_articles
 from tests.fakes import fake_spec
 
 
@@ -16,7 +16,7 @@ def article(i: int, text: str | None = None, **kw) -> Article:
 def test_every_article_yields_one_summary_in_order(fake_backend_registered):
     backend = make_backend(fake_backend_registered, replies=["- Reply one is a full sentence."])
     articles = [article(i) for i in range(6)]
-    summaries = list(summarize_articles(articles, backend, n_bullets=2))
+    summaries = list(summarize_articles(articles, backend, RunSettings(n_bullets=2)))
     assert [s.id for s in summaries] == [a.id for a in articles]
     assert summaries[0].bullets == ["Reply one is a full sentence."]
     assert summaries[1].bullets == ["Article 1 first fact is here.", "Second fact follows now."]
@@ -27,7 +27,7 @@ def test_failing_article_isolated_and_batch_goes_on(fake_backend_registered):
     backend = make_backend(fake_backend_registered, fail_on=["a2"])
     articles = [article(i) for i in range(4)] + [Article(id="bad", text="", error="empty file")]
     collected = []
-    stats = run(articles, backend, 2, collected.append)
+    stats = run(articles, backend, collected.append, RunSettings(n_bullets=2))
     assert [s.id for s in collected] == ["a0", "a1", "a2", "a3", "bad"]
     assert collected[2].error and "fake failure on a2" in collected[2].error
     assert collected[4].error == "empty file" and collected[4].bullets == []
@@ -39,7 +39,7 @@ def test_failing_article_isolated_and_batch_goes_on(fake_backend_registered):
 def test_failure_returned_in_place_fails_only_its_article_without_a_rerun(fake_backend_registered):
     backend = make_backend(fake_backend_registered, fail_on=["a1"], fail_in_place=True)
     collected = []
-    stats = run([article(i) for i in range(3)], backend, 2, collected.append)
+    stats = run([article(i) for i in range(3)], backend, collected.append, RunSettings(n_bullets=2))
     assert [s.id for s in collected] == ["a0", "a1", "a2"]
     assert collected[1].error == "RuntimeError: fake failure on a1" and collected[1].bullets == []
     assert collected[0].bullets and collected[2].bullets
@@ -51,7 +51,7 @@ def test_failure_returned_in_place_fails_only_its_article_without_a_rerun(fake_b
 def test_long_article_goes_through_map_reduce(fake_backend_registered):
     long_text = " ".join(f"Sentence number {i} carries one more fact." for i in range(40))
     backend = make_backend(fake_backend_registered, input_limit=80)
-    summaries = list(summarize_articles([article(0), article(1, long_text)], backend, n_bullets=2))
+    summaries = list(summarize_articles([article(0), article(1, long_text)], backend, RunSettings(n_bullets=2)))
     assert summaries[0].path == "direct" and summaries[0].n_chunks == 1
     assert summaries[1].path == "chunked" and summaries[1].n_chunks > 1
     assert summaries[1].bullets
@@ -62,7 +62,7 @@ def test_long_article_goes_through_map_reduce(fake_backend_registered):
 
 def test_model_output_without_bullets_is_an_error(fake_backend_registered):
     backend = make_backend(fake_backend_registered, replies=["Sure:"])
-    (summary,) = summarize_articles([article(0)], backend, n_bullets=3, fallback="none")
+    (summary,) = summarize_articles([article(0)], backend, RunSettings(n_bullets=3, fallback="none"))
     assert summary.bullets == [] and "no usable bullet" in summary.error
     assert summary.raw_output == "Sure:"
 
@@ -77,7 +77,15 @@ def test_chunk_text_keeps_every_word():
 def test_no_usable_output_falls_back_to_lead_with_a_warning(fake_backend_registered):
     garbage = "<article>\n<sub>"
     backend = make_backend(fake_backend_registered, replies=[garbage])
-    (summary,) = summarize_articles([article(0)], backend, n_bullets=2)
+    (summary,) = summarize_articles([article(0)], backend, RunSettings(n_bullets=2))
     assert summary.bullets == ["Article 0 first fact is here.", "Second fact follows now."]
     assert summary.path == "direct+fallback-lead" and "lead sentences" in summary.warning and not summary.error
     assert summary.raw_output == garbage
+
+
+def test_extractive_or_fake_model_with_fewer_bullets_than_asked_says_so(fake_backend_registered):
+    """Issue 37.15: a record with fewer bullets than asked carries a warning saying how many."""
+    backend = make_backend(fake_backend_registered, replies=["- Only one point is made here at all."])
+    (summary,) = summarize_articles([article(0)], backend, RunSettings(n_bullets=4))
+    assert summary.bullets == ["Only one point is made here at all."]
+    assert summary.warning == "the model wrote 1 of the 4 bullets asked"

@@ -30,7 +30,7 @@ from summarizer.evaluation.bullet_metrics import bullet_metrics  # noqa: E402
 from summarizer.evaluation.faithfulness import unsupported_items  # noqa: E402
 from summarizer.evaluation.rouge import RougeScorer  # noqa: E402
 from summarizer.paths import PROJECT_ROOT as PACKAGE_ROOT  # noqa: E402
-from summarizer.pipeline import summarize_articles  # noqa: E402
+from summarizer.pipeline import RunSettings, summarize_articles  # noqa: E402
 from summarizer.specs import ModelSpec, resolve_spec  # noqa: E402
 
 DEFAULT_DEV = Path(os.environ.get("SUMMARIZER_DATA_DIR", PACKAGE_ROOT.parent / "shared" / "data")) / (
@@ -104,9 +104,9 @@ def make_backend(options: dict[str, Any], encoder: CachedEncoder | None = None, 
 
 
 def summarize(backend, items: list[DevItem], n_bullets: int) -> list[list[str]]:
-    bullet_max_chars = load_config().bullet_max_chars
+    settings = RunSettings.from_config(load_config(), n_bullets=n_bullets)
     articles = [item.article for item in items]
-    return [summary.bullets for summary in summarize_articles(articles, backend, n_bullets, bullet_max_chars)]
+    return [summary.bullets for summary in summarize_articles(articles, backend, settings)]
 
 
 _SCORER = RougeScorer(rouge_types=METRICS, mode="rouge-score", use_stemmer=True)

@@ -33,6 +33,26 @@ class BackendOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
+class GeneratedText(str):
+    """Model text that also says whether generation stopped at the token limit.
+
+    ``hit_token_limit`` is True when the model was cut off by max_tokens, False when it stopped on its
+    own, None when the backend cannot tell. Only a cut-off text may end in an unfinished sentence worth
+    dropping. A str subclass, so every path that passes texts along (batches, retries, chunks) keeps it.
+    """
+
+    hit_token_limit: bool | None
+
+    def __new__(cls, text: str, hit_token_limit: bool | None = None) -> GeneratedText:
+        generated = super().__new__(cls, text)
+        generated.hit_token_limit = hit_token_limit
+        return generated
+
+
+def hit_token_limit(text: str) -> bool | None:
+    return getattr(text, "hit_token_limit", None)
+
+
 @dataclass
 class BackendOutput:
     """Raw model text for one article, with how it was produced."""
@@ -45,6 +65,8 @@ class BackendOutput:
     seconds: float = 0.0
     error: str | None = None
     details: dict[str, float] = field(default_factory=dict)
+    # Whether the (final) generation stopped at the token limit; None = the backend cannot tell.
+    hit_token_limit: bool | None = None
 
 
 class Backend(ABC):
@@ -139,6 +161,7 @@ class Backend(ABC):
         share = seconds / max(len(outputs), 1)
         for output, text, error in zip(outputs, texts, errors):
             output.text, output.error, output.seconds = text, error, share
+            output.hit_token_limit = hit_token_limit(text)
             output.truncated_tokens = self.truncations.pop(output.article.id, 0)
 
     def _generate_isolated(
@@ -187,6 +210,7 @@ class Backend(ABC):
             if self.count_tokens(merged) <= limit:
                 final, _, final_errors = self._generate_isolated([document], n_bullets)
                 output.text, output.error = final[0], final_errors[0]
+                output.hit_token_limit = hit_token_limit(final[0])
                 break
             chunks = chunk_text(merged, limit, self.count_tokens, reserve=reserve)
         else:

@@ -14,7 +14,13 @@ from typing import Any
 from pydantic import Field
 
 from summarizer.articles import Article
-from summarizer.backends.hf_common import TransformersBackend, TransformersOptions, generation_context
+from summarizer.backends.base import GeneratedText
+from summarizer.backends.hf_common import (
+    TransformersBackend,
+    TransformersOptions,
+    generation_context,
+    rows_at_token_limit,
+)
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
 
@@ -153,6 +159,8 @@ class CausalLMBackend(TransformersBackend):
                 generated = self.model.generate(**encoded, **self.generation_kwargs())
             new_tokens = generated[:, encoded["input_ids"].shape[1] :]
             decoded = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-            for index, text in zip(indices, decoded, strict=True):
-                outputs[index] = text.strip()
+            at_limit = rows_at_token_limit(new_tokens, self.model.generation_config.eos_token_id,
+                                           self.options.max_new_tokens)
+            for index, text, cut in zip(indices, decoded, at_limit, strict=True):
+                outputs[index] = GeneratedText(text.strip(), cut)
         return outputs

@@ -84,6 +84,16 @@ def generation_context(device: str, torch: Any) -> Any:
     return stack
 
 
+def rows_at_token_limit(new_tokens: Any, eos_token_id: Any, max_new_tokens: int) -> list[bool]:
+    """For each generated row (new tokens only, padded to the longest row): whether generation ran out of
+    max_new_tokens rather than ending with an end-of-sequence token."""
+    if new_tokens.shape[1] < max_new_tokens:
+        return [False] * new_tokens.shape[0]  # even the longest row stopped early
+    eos_ids = [] if eos_token_id is None else ([eos_token_id] if isinstance(eos_token_id, int) else list(eos_token_id))
+    rows = new_tokens.tolist()
+    return [not any(token in eos_ids for token in row) for row in rows]
+
+
 def known_length(value: Any) -> int | None:
     if isinstance(value, int) and 0 < value < UNKNOWN_LENGTH_THRESHOLD:
         return value

@@ -12,7 +12,13 @@ from typing import Any
 from pydantic import Field
 
 from summarizer.articles import Article
-from summarizer.backends.hf_common import TransformersBackend, TransformersOptions, generation_context
+from summarizer.backends.base import GeneratedText
+from summarizer.backends.hf_common import (
+    TransformersBackend,
+    TransformersOptions,
+    generation_context,
+    rows_at_token_limit,
+)
 from summarizer.specs import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -119,8 +125,11 @@ class Seq2SeqBackend(TransformersBackend):
                 encoder_outputs = self.encode_in_groups(inputs)
                 generated = self.model.generate(**inputs, **encoder_outputs, **self.generation_kwargs())
             decoded = self.tokenizer.batch_decode(generated, skip_special_tokens=True)
-            for index, text in zip(indices, decoded, strict=True):
-                outputs[index] = self.restore_newlines(text).strip()
+            # generate() returns the decoder start token first; the rest is what it generated.
+            at_limit = rows_at_token_limit(generated[:, 1:], self.model.generation_config.eos_token_id,
+                                           self.options.max_new_tokens)
+            for index, text, cut in zip(indices, decoded, at_limit, strict=True):
+                outputs[index] = GeneratedText(self.restore_newlines(text).strip(), cut)
         return outputs
 
     def encode_in_groups(self, inputs: dict[str, Any]) -> dict[str, Any]:

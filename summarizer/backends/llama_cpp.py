@@ -33,7 +33,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from summarizer.articles import Article
-from summarizer.backends.base import Backend, BackendOptions, run_concurrently
+from summarizer.backends.base import Backend, BackendOptions, GeneratedText, run_concurrently
+from summarizer.backends.openai_compat import finish_reason_hit_limit
 from summarizer.gguf_models import DEFAULT_FILENAME, DEFAULT_PACKAGE, find_packaged_gguf, install_hint, packaged_gguf
 from summarizer.hub import ModelUnavailableError
 from summarizer.prompts import build_messages
@@ -254,6 +255,7 @@ def checked_reply(result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def reply_text(reply: dict[str, Any]) -> str:
-    """The generated text of a chat-completions reply."""
-    return reply["choices"][0]["message"]["content"].strip()
+def reply_text(reply: dict[str, Any]) -> GeneratedText:
+    """The generated text of a chat-completions reply, with whether max_tokens cut it off."""
+    choice = reply["choices"][0]
+    return GeneratedText(choice["message"]["content"].strip(), finish_reason_hit_limit(choice.get("finish_reason")))

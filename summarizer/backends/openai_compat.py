@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 from pydantic import Field
 
 from summarizer.articles import Article
-from summarizer.backends.base import Backend, BackendOptions, run_concurrently
+from summarizer.backends.base import Backend, BackendOptions, GeneratedText, run_concurrently
+from summarizer.hub import ModelUnavailableError
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
 
@@ -34,6 +35,8 @@ MAX_RETRY_AFTER_S = 60.0
 ERROR_BODY_CHARS = 200
 # offline_status() probes loopback servers; `summarizer models` must stay fast when none runs.
 PROBE_TIMEOUT_S = 0.5
+# load() checks that something accepts connections at base_url; a slow network still connects within this.
+CONNECT_PROBE_S = 10.0
 
 
 class OpenAICompatOptions(BackendOptions):
@@ -76,6 +79,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def finish_reason_hit_limit(finish_reason: str | None) -> bool | None:
+    """OpenAI's finish_reason: "length" = cut by max_tokens; "stop" (and others) = the model stopped."""
+    if not finish_reason:
+        return None
+    return finish_reason == "length"
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """The delay of a Retry-After header given in seconds (the HTTP-date form is ignored)."""
     try:
@@ -111,10 +121,34 @@ class OpenAICompatBackend(Backend):
         api_key = os.environ.get(self.options.api_key_env)
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
+        self.check_reachable()
         self._client = httpx.Client(
             headers=headers,
             timeout=httpx.Timeout(self.options.timeout_s),
             limits=httpx.Limits(max_connections=self.options.concurrency),
+        )
+
+    def check_reachable(self) -> None:
+        """Fail at load, once, when nothing answers at base_url: otherwise every article of the batch
+        would wait out its own connection attempts and retries before failing the same way."""
+        parts = urlsplit(self.options.base_url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        where = f"{host}:{port}"
+        try:
+            with socket.create_connection((host, port), timeout=min(self.options.timeout_s, CONNECT_PROBE_S)):
+                return
+        except socket.gaierror as error:
+            reason = f"cannot resolve host '{host}' ({error.strerror or error})"
+        except ConnectionRefusedError:
+            reason = f"nothing is listening at {where} (connection refused)"
+        except TimeoutError:
+            reason = f"no answer from {where} within {min(self.options.timeout_s, CONNECT_PROBE_S):g} s"
+        except OSError as error:
+            reason = f"cannot connect to {where}: {error.strerror or error}"
+        raise ModelUnavailableError(
+            f"{reason}; spec '{self.spec.name}' sends requests to {self.options.base_url}: start the server "
+            "(e.g. `llama-server -m model.gguf --port 8080`, `vllm serve MODEL`) or fix base_url"
         )
 
     def close(self) -> None:
@@ -168,7 +202,7 @@ class OpenAICompatBackend(Backend):
                 time.sleep(failure.retry_after if failure.retry_after is not None else delay)
                 retries += 1
 
-    def _post(self, body: dict[str, Any]) -> str:
+    def _post(self, body: dict[str, Any]) -> GeneratedText:
         import httpx
 
         url = self.endpoint
@@ -190,13 +224,14 @@ class OpenAICompatBackend(Backend):
                 raise TemporaryFailure(message, retry_after_seconds(response.headers.get("retry-after")))
             raise OpenAICompatError(message)
         try:
-            content = response.json()["choices"][0]["message"]["content"]
+            choice = response.json()["choices"][0]
+            content = choice["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError) as error:
             raise OpenAICompatError(
                 f"unexpected reply from {url} (no choices[0].message.content): {response.text[:ERROR_BODY_CHARS]}"
             ) from error
         # Some servers send null content when the token budget ends inside a reasoning block.
-        return (content or "").strip()
+        return GeneratedText((content or "").strip(), finish_reason_hit_limit(choice.get("finish_reason")))
 
     def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str | Exception]:
         """One request per article, ``concurrency`` at a time; a failed request fails only its article."""

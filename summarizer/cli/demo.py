@@ -43,7 +43,7 @@ def handle(args: argparse.Namespace) -> int:
     from summarizer.config import load_config
     from summarizer.evaluation.rouge import RougeScorer
     from summarizer.ingest import IngestOptions, load_articles
-    from summarizer.pipeline import run
+    from summarizer.pipeline import RunSettings, run
 
     config = load_config()
     articles = list(load_articles([args.seeds], IngestOptions()))
@@ -52,7 +52,7 @@ def handle(args: argparse.Namespace) -> int:
     summaries: list[Summary] = []
     for article in articles:
         n_bullets = args.bullets or len(article.reference_bullets) or config.bullets
-        run([article], backend, n_bullets, summaries.append, bullet_max_chars=config.bullet_max_chars)
+        run([article], backend, summaries.append, RunSettings.from_config(config, n_bullets=n_bullets))
     for article, summary in zip(articles, summaries):
         print(render(summary, article.reference_bullets, scorer))
     return 1 if any(summary.error for summary in summaries) else 0

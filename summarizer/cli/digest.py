@@ -1,4 +1,4 @@
-"""`summarizer digest`: the store's recent summaries as Markdown, HTML or JSONL, grouped by feed."""
+"""`summarizer digest`: the store's recent summaries as Markdown, HTML, JSONL, Atom or RSS."""
 
 from __future__ import annotations
 
@@ -10,20 +10,21 @@ import sys
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("digest", help="write a digest of recent summaries from the store")
     parser.add_argument("--store", default=os.environ.get("SUMMARIZER_STORE", "summarizer.db"),
-                        help="SQLite store written by `summarizer run --store` ($SUMMARIZER_STORE)")
-    parser.add_argument("--since", default="24h", help="how far back: 90m, 24h, 7d, 2w")
-    parser.add_argument("--format", choices=("md", "html", "jsonl"), help="default: from --out's suffix, else md")
+                        help="SQLite store written by `summarizer run --store` "
+                             "(default: $SUMMARIZER_STORE, else summarizer.db)")
+    parser.add_argument("--since", default="24h", help="how far back: 90m, 24h, 7d, 2w (default: %(default)s)")
+    parser.add_argument("--format", choices=("md", "html", "jsonl", "atom", "rss"),
+                        help="output format (default: from --out's suffix, else md)")
     parser.add_argument("--out", help="output file (default: standard output)")
-    parser.add_argument("--model", help="only summaries by this model spec")
-    parser.add_argument("--title", default="News digest")
+    parser.add_argument("--model", help="only summaries by this model spec (default: every model)")
+    parser.add_argument("--title", default="News digest", help="the digest's title (default: %(default)s)")
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from summarizer import digest
-    from summarizer.store import Store
+    from summarizer.store import Store, StoreError, digest
 
     if not Path(args.store).is_file():
         print(f"error: store {args.store} does not exist; create it with `summarizer run --store {args.store} ...`",
@@ -35,9 +36,13 @@ def handle(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    with Store(args.store) as store:
-        result = digest.build_digest(store, since, model=args.model, title=args.title)
-        text = digest.render_digest(result, fmt)
+    try:
+        with Store(args.store) as store:
+            result = digest.build_digest(store, since, model=args.model, title=args.title)
+            text = digest.render_digest(result, fmt)
+    except StoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text, encoding="utf-8")

@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from summarizer import __version__
-from summarizer.cli import DefaultsHelpFormatter, demo, digest, evaluate, models, run
+from summarizer.cli import DefaultsHelpFormatter, demo, digest, evaluate, models, run, serve
 
-COMMAND_GROUPS = (run, models, demo, evaluate, digest)
+COMMAND_GROUPS = (run, models, demo, evaluate, digest, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

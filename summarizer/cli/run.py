@@ -1,23 +1,25 @@
-"""`summarizer run INPUT...`: summarize files, directories, datasets into JSONL, Markdown or CSV."""
+"""`summarizer run INPUT...`: summarize files, directories, datasets into JSONL, Markdown or CSV.
+
+The handler imports the pipeline, backends, ingest and Ray when the command runs, so that
+`import summarizer.cli.main` stays light.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from itertools import chain, islice
+from typing import TYPE_CHECKING
 
-from summarizer.articles import Article, Summary
-from summarizer.backends.base import Backend
-from summarizer.backends.registry import backend_for
-from summarizer.config import load_config
-from summarizer.hub import ModelUnavailableError
-from summarizer.ingest import IngestOptions, load_articles
-from summarizer.outputs import FORMATS, format_for_path, open_writer
-from summarizer.pipeline import RunStats, run
-from summarizer.specs import ModelSpec
+from summarizer.outputs import FORMATS
+
+if TYPE_CHECKING:
+    from summarizer.articles import Article
+    from summarizer.backends.base import Backend
+    from summarizer.ingest import IngestOptions
+    from summarizer.pipeline import RunSettings, RunStats, Summarizer
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -26,47 +28,73 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("run", help="summarize articles into bullets")
     parser.add_argument("inputs", nargs="*", metavar="INPUT",
                         help="text/seed files, directories, .jsonl, .csv, datasets (hf:NAME[:CONFIG], parquet)")
-    parser.add_argument("--model", help="spec name (see `summarizer models`), hub id, model dir or .gguf path")
-    parser.add_argument("--bullets", type=int, help="bullets per article (default from the config)")
+    parser.add_argument("--model", help="spec name (see `summarizer models`), hub id, model dir or .gguf path "
+                                        "(default: the run config's model, points in configs/default.yaml)")
+    parser.add_argument("--bullets", type=int,
+                        help="bullets per article (default: the run config's bullets, 5 in configs/default.yaml)")
+    parser.add_argument("--fallback", choices=("lead", "none"),
+                        help="when a generative model says nothing usable: its lead sentences, flagged, or an "
+                             "error record (default: the run config's fallback, lead in configs/default.yaml)")
     parser.add_argument("--out", help="output file (default: standard output)")
-    parser.add_argument("--format", choices=FORMATS, help="output format (default: from --out's suffix)")
+    parser.add_argument("--format", choices=FORMATS,
+                        help="output format (default: from --out's suffix, else the run config's format, jsonl)")
     parser.add_argument("--config", help="run config name or path (default: configs/default.yaml)")
     parser.add_argument("--store", default=os.environ.get("SUMMARIZER_STORE"),
-                        help="SQLite store: summarize only what is new, resume after a crash ($SUMMARIZER_STORE)")
-    parser.add_argument("--feeds", help="YAML feeds list to poll in addition to INPUTs (e.g. configs/feeds.yaml)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar; only errors (for cron)")
+                        help="SQLite store: summarize only what is new, resume after a crash, share the work "
+                             "with concurrent runs (default: $SUMMARIZER_STORE, else no store)")
+    parser.add_argument("--feeds", help="YAML feeds list to poll in addition to INPUTs, e.g. configs/feeds.yaml "
+                                        "(default: none)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar; only errors, for cron (default: off)")
+    parser.add_argument("--allow-private-hosts", action="store_true",
+                        help="also fetch from loopback and private addresses, for intranet feeds (default: off, "
+                             "or $SUMMARIZER_ALLOW_PRIVATE_HOSTS=1); link-local stays refused, see docs/security.md")
     engine = parser.add_argument_group("scale out (see README: When one machine is not enough)")
-    engine.add_argument("--engine", choices=("local", "ray"), default="local")
+    engine.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="where the model runs: this process or Ray actors (default: %(default)s)")
     engine.add_argument("--ray-address", help="Ray cluster address (default: start a local Ray)")
-    engine.add_argument("--num-actors", type=int, default=1, help="Ray actors, each with its own model")
-    engine.add_argument("--ray-batch-size", type=int, default=8, help="articles per Ray actor call")
+    engine.add_argument("--num-actors", type=int, default=1,
+                        help="Ray actors, each with its own model (default: %(default)s)")
+    engine.add_argument("--ray-batch-size", type=int, default=8,
+                        help="articles per Ray actor call (default: %(default)s)")
     add_ingest_arguments(parser)
     parser.set_defaults(handler=handle)
 
 
 def add_ingest_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("input columns (JSONL, CSV, datasets)")
-    group.add_argument("--text-field", default="text")
-    group.add_argument("--id-field")
-    group.add_argument("--title-field")
-    group.add_argument("--reference-field")
-    group.add_argument("--url-field")
-    group.add_argument("--split", default="test", help="dataset split (hub datasets)")
-    group.add_argument("--dataset-config", help="dataset configuration name (hub datasets)")
-    group.add_argument("--max-chars", type=int, help="longest article accepted, in characters")
-    group.add_argument("--limit", type=int, help="stop after this many articles")
+    group.add_argument("--text-field", default=None,
+                       help="field or column holding the article text (default: the first of text, article, "
+                            "content, body, document that the record has)")
+    group.add_argument("--id-field", help="field holding the article id (default: id if present, else FILE:LINE)")
+    group.add_argument("--title-field", help="field holding the title (default: title if present)")
+    group.add_argument("--reference-field",
+                       help="field holding reference bullets (default: reference_bullets if present)")
+    group.add_argument("--url-field", help="field holding the article URL (default: url if present)")
+    group.add_argument("--split", default="test", help="dataset split, hub datasets (default: %(default)s)")
+    group.add_argument("--dataset-config",
+                       help="dataset configuration name, hub datasets (default: the dataset's default)")
+    group.add_argument("--max-chars", type=int, help="longest article accepted, in characters "
+                                                     "(default: the run config's max_chars, 1000000)")
+    group.add_argument("--limit", type=int, help="stop after this many articles (default: no limit)")
 
 
 def ingest_options(args: argparse.Namespace, max_chars: int) -> IngestOptions:
+    from summarizer.ingest import IngestOptions
+
     return IngestOptions(
         text_field=args.text_field, id_field=args.id_field, title_field=args.title_field,
         reference_field=args.reference_field, url_field=args.url_field, dataset_split=args.split,
         dataset_config=args.dataset_config, max_chars=args.max_chars or max_chars,
+        allow_private_hosts=True if args.allow_private_hosts else None,
     )
 
 
 def iter_inputs(inputs: list[str], options: IngestOptions) -> Iterator[Article]:
     """Articles from every input; an input that cannot be read becomes one error record."""
+    from summarizer.articles import Article
+    from summarizer.hub import ModelUnavailableError
+    from summarizer.ingest import load_articles
+
     for name in inputs:
         try:
             yield from load_articles([name], options)
@@ -76,9 +104,9 @@ def iter_inputs(inputs: list[str], options: IngestOptions) -> Iterator[Article]:
 
 def print_report(stats: RunStats, model: str) -> None:
     stream = sys.stderr
-    rate = stats.articles / stats.seconds if stats.seconds else 0.0
+    load = f"; model load {stats.load_seconds:.1f} s" if stats.load_seconds is not None else ""
     print(f"summarized {stats.succeeded}/{stats.articles} articles with {model} in {stats.seconds:.1f} s "
-          f"({rate:.2f} articles/s; model load {stats.load_seconds:.1f} s)", file=stream)
+          f"({stats.articles_per_second:.2f} articles/s{load})", file=stream)
     if stats.warnings:
         print(f"{len(stats.warnings)} with a warning:", file=stream)
         for article_id, warning in stats.warnings:
@@ -89,13 +117,33 @@ def print_report(stats: RunStats, model: str) -> None:
             print(f"  {article_id}: {error}", file=stream)
 
 
+def make_summarizer(args: argparse.Namespace, backend: Backend) -> Summarizer:
+    """This process's backend, or Ray actors that build their own from its spec."""
+    if args.engine == "ray":
+        from summarizer.engines.ray_engine import RaySummarizer
+
+        return RaySummarizer(backend.spec, num_actors=args.num_actors, ray_address=args.ray_address,
+                             batch_size=args.ray_batch_size)
+    from summarizer.pipeline import LocalSummarizer
+
+    return LocalSummarizer(backend)
+
+
 def handle(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    model = args.model or config.model
-    n_bullets = args.bullets or config.bullets
-    if n_bullets < 1:
-        print("error: --bullets must be at least 1", file=sys.stderr)
+    from summarizer.backends.registry import backend_for
+    from summarizer.config import load_config
+    from summarizer.hub import ModelUnavailableError
+    from summarizer.ingest import format_skipped
+    from summarizer.outputs import format_for_path, open_writer
+    from summarizer.pipeline import RunSettings, run
+
+    try:
+        config = load_config(args.config)
+        settings = RunSettings.from_config(config, n_bullets=args.bullets, fallback=args.fallback)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
+    model = args.model or config.model
     if not args.inputs and not args.feeds:
         print("error: give at least one INPUT or --feeds FILE", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -111,63 +159,50 @@ def handle(args: argparse.Namespace) -> int:
     if args.store and args.out:
         print("error: with --store, write outputs with `summarizer digest --store ... --out FILE`", file=sys.stderr)
         return EXIT_UNUSABLE
+    summarizer = make_summarizer(args, backend)
     if args.store:
-        try:
-            return run_into_store(args, backend, n_bullets, options, config.bullet_max_chars)
-        except (ImportError, RuntimeError) as error:  # Ray missing or its run failed; the manifest says so too
-            print(f"error: {error}", file=sys.stderr)
-            return EXIT_UNUSABLE
+        return run_into_store(args, summarizer, settings, options)
     # --limit counts articles over the whole run, not per input.
     articles = islice(iter_inputs(args.inputs, options), args.limit)
     fmt = args.format or format_for_path(args.out, config.format)
     try:
         with open_writer(args.out, fmt) as writer:
-            if args.engine == "ray":
-                stats = run_on_ray(args, articles, backend.spec, n_bullets, config.bullet_max_chars, writer.write)
-            else:
-                stats = run(articles, backend, n_bullets, writer.write, bullet_max_chars=config.bullet_max_chars)
+            stats = run(articles, summarizer, writer.write, settings)
     except (ValueError, ImportError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
     print_report(stats, backend.spec.name)
+    if options.skipped_files:
+        print(format_skipped(options.skipped_files), file=sys.stderr)
     return EXIT_SOME_FAILED if stats.failed else EXIT_OK
 
 
-def run_on_ray(args: argparse.Namespace, articles: Iterable[Article], spec: ModelSpec, n_bullets: int,
-               bullet_max_chars: int, sink: Callable[[Summary], None]) -> RunStats:
-    """Ray Data batch inference: same pipeline code in each actor, same records, input order kept."""
-    from summarizer.engines.ray_engine import run_ray
-
-    stats = RunStats()
-    started = time.perf_counter()
-    for summary in run_ray(articles, spec, n_bullets, bullet_max_chars, num_actors=args.num_actors,
-                           ray_address=args.ray_address, batch_size=args.ray_batch_size):
-        sink(summary)
-        stats.record(summary)
-    stats.seconds = time.perf_counter() - started
-    return stats
-
-
-def run_into_store(args: argparse.Namespace, backend: Backend, n_bullets: int, options: IngestOptions,
-                   bullet_max_chars: int) -> int:
+def run_into_store(args: argparse.Namespace, summarizer: Summarizer, settings: RunSettings,
+                   options: IngestOptions) -> int:
     """Feeds and files into the SQLite store; only articles without a summary are summarized (by this
     process, or with --engine ray by Ray actors, each summary stored as it comes back)."""
+    from summarizer.ingest import format_skipped
     from summarizer.ingest.feeds import handles_source, iter_source_articles, load_feed_list
     from summarizer.ingest.http import Fetcher
-    from summarizer.resumable import format_report, run_with_store
-    from summarizer.store import Store
+    from summarizer.store import Store, StoreError
+    from summarizer.store.resumable import format_report, run_with_store
 
     sources = list(args.inputs) + ([feed.url for feed in load_feed_list(args.feeds)] if args.feeds else [])
     feed_sources = [name for name in sources if handles_source(name)]
     other_sources = [name for name in sources if not handles_source(name)]
-    with Store(args.store) as store, Fetcher() as fetcher:
+    try:
+        store = Store(args.store)
+    except StoreError as error:  # damaged, or newer than this summarizer: nothing is read or written
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    with store, Fetcher(allow_private_hosts=options.allow_private_hosts) as fetcher:
         articles = chain(iter_source_articles(feed_sources, fetcher, store), iter_inputs(other_sources, options))
-        summarize = None  # this process's backend
-        if args.engine == "ray":
-            from summarizer.engines.ray_engine import ray_summarizer
-
-            summarize = ray_summarizer(args.num_actors, args.ray_address, args.ray_batch_size)
-        result = run_with_store(islice(articles, args.limit), backend, n_bullets, store,
-                                bullet_max_chars=bullet_max_chars, quiet=args.quiet, summarize=summarize)
-        print(format_report(result, backend.spec.name), file=sys.stderr)
+        try:
+            result = run_with_store(islice(articles, args.limit), summarizer, store, settings, quiet=args.quiet)
+        except (ImportError, RuntimeError, ValueError) as error:  # Ray missing or failed; the manifest says so too
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_UNUSABLE
+        print(format_report(result, summarizer.spec.name), file=sys.stderr)
+        if options.skipped_files:
+            print(format_skipped(options.skipped_files), file=sys.stderr)
     return EXIT_SOME_FAILED if result.errors else EXIT_OK

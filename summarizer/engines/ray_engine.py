@@ -4,7 +4,8 @@ Articles become a Ray Data dataset; ``map_batches`` sends batches to a pool of a
 builds its own backend from the spec once (models are loaded per process; a llama.cpp server cannot be
 pickled) and runs ``summarizer.pipeline.summarize_articles`` on its batches, so checks, chunking,
 error isolation and bullet clean-up are the local engine's own code. Summaries come back re-ordered
-into input order, so a Ray run writes the same records as a local run.
+into input order and are consumed by ``pipeline.run``, the same loop as a local run
+(``RaySummarizer`` is its Summarizer), so a Ray run writes the same records as a local run.
 
 Without an address a local Ray is started (and shut down afterwards); with one (``auto``,
 ``ray://head:10001``) the cluster's nodes must have the project and its model files installed.
@@ -12,20 +13,19 @@ Without an address a local Ray is started (and shut down afterwards); with one (
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import pickle
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from summarizer.articles import Article, Summary
-from summarizer.backends.base import Backend
 from summarizer.backends.registry import create_backend
-from summarizer.bullets import DEFAULT_MAX_CHARS
-from summarizer.pipeline import summarize_articles
+from summarizer.pipeline import RunSettings, summarize_articles
 from summarizer.specs import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -79,15 +79,14 @@ class SummarizeBatch:
     """A Ray Data actor: one backend built and loaded in ``__init__``, then batches of pickled
     articles in, pickled summaries out (pickling keeps every field exactly as the local engine has it)."""
 
-    def __init__(self, spec_json: str, n_bullets: int, bullet_max_chars: int):
+    def __init__(self, spec_json: str, settings_json: str):
         self.backend = create_backend(ModelSpec.model_validate_json(spec_json))
         self.backend.ensure_loaded()
-        self.n_bullets = n_bullets
-        self.bullet_max_chars = bullet_max_chars
+        self.settings = RunSettings(**json.loads(settings_json))
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         articles: list[Article] = [pickle.loads(blob) for blob in batch["article"]]
-        summaries = summarize_articles(articles, self.backend, self.n_bullets, self.bullet_max_chars)
+        summaries = summarize_articles(articles, self.backend, self.settings)
         return {"index": [int(i) for i in batch["index"]], "summary": [pickle.dumps(s) for s in summaries]}
 
 
@@ -98,8 +97,7 @@ def cluster_gpus(ray: ModuleType) -> float:
 def run_ray(
     articles: Iterable[Article],
     spec: ModelSpec,
-    n_bullets: int,
-    bullet_max_chars: int = DEFAULT_MAX_CHARS,
+    settings: RunSettings | None = None,
     num_actors: int = 1,
     ray_address: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -111,6 +109,7 @@ def run_ray(
     ``gpus_per_actor`` None = one GPU per actor when the cluster has GPUs, else none. The articles
     are read into memory first (Ray Data needs the whole input to plan the run).
     """
+    settings = settings or RunSettings()
     if num_actors < 1 or batch_size < 1:
         raise ValueError(f"num_actors and batch_size must be at least 1, got {num_actors} and {batch_size}")
     create_backend(spec)  # invalid options fail here, not inside every actor
@@ -127,8 +126,8 @@ def run_ray(
                  len(items), num_actors, gpus, cpus_per_actor, batch_size)
         dataset = ray.data.from_items(items).map_batches(
             SummarizeBatch,
-            fn_constructor_kwargs={"spec_json": spec.model_dump_json(), "n_bullets": n_bullets,
-                                   "bullet_max_chars": bullet_max_chars},
+            fn_constructor_kwargs={"spec_json": spec.model_dump_json(),
+                                   "settings_json": json.dumps(settings.to_record())},
             compute=ray.data.ActorPoolStrategy(size=num_actors),
             batch_size=batch_size,
             num_gpus=gpus,
@@ -137,20 +136,25 @@ def run_ray(
         yield from in_input_order(iter_results(dataset), len(items))
 
 
-def ray_summarizer(
-    num_actors: int = 1, ray_address: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE
-) -> Callable[[Iterable[Article], Backend, int, int], Iterator[Summary]]:
-    """``run_ray`` with the signature of ``pipeline.summarize_articles``, for code that takes a
-    summarize function (e.g. the store runner). The backend is only read for its spec: the actors
-    build and load their own."""
+class RaySummarizer:
+    """A pool of Ray actors as ``pipeline.run``'s Summarizer: the same loop consumes the summaries
+    the actors produce. The actors build and load their own models; this process only checks the
+    spec's options."""
 
-    def summarize(
-        articles: Iterable[Article], backend: Backend, n_bullets: int, bullet_max_chars: int = DEFAULT_MAX_CHARS
-    ) -> Iterator[Summary]:
-        return run_ray(articles, backend.spec, n_bullets, bullet_max_chars, num_actors=num_actors,
-                       ray_address=ray_address, batch_size=batch_size)
+    def __init__(self, spec: ModelSpec, num_actors: int = 1, ray_address: str | None = None,
+                 batch_size: int = DEFAULT_BATCH_SIZE):
+        self.spec = spec
+        self.num_actors = num_actors
+        self.ray_address = ray_address
+        self.batch_size = batch_size
 
-    return summarize
+    def load(self) -> None:
+        create_backend(self.spec)  # invalid options fail here, before Ray starts
+        return None
+
+    def summarize(self, articles: Iterable[Article], settings: RunSettings) -> Iterator[Summary]:
+        return run_ray(articles, self.spec, settings, num_actors=self.num_actors, ray_address=self.ray_address,
+                       batch_size=self.batch_size)
 
 
 def iter_results(dataset: Any) -> Iterator[tuple[int, Summary]]:

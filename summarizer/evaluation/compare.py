@@ -99,7 +99,7 @@ def run_model_cached(
     from summarizer.backends.registry import create_backend
     from summarizer.ingest import load_articles
     from summarizer.outputs import SummaryWriter
-    from summarizer.pipeline import run
+    from summarizer.pipeline import RunSettings, run
     from summarizer.specs import resolve_spec
 
     spec = resolve_spec(model)
@@ -117,7 +117,8 @@ def run_model_cached(
     with open(partial, "w", encoding="utf-8") as handle:
         writer = SummaryWriter(handle, "jsonl")
         # No lead fallback: a model is scored on what it said, failures count as empty summaries.
-        stats = run(load_articles([str(dataset)], ingest_options), backend, n_bullets, writer.write, fallback="none")
+        settings = RunSettings(n_bullets=n_bullets, fallback="none")
+        stats = run(load_articles([str(dataset)], ingest_options), backend, writer.write, settings)
     partial.replace(predictions_path)  # only complete runs are ever reused
     manifest = {
         "model": spec.name, "backend": spec.backend, "options": spec.options, "bullets": n_bullets,

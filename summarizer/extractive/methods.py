@@ -16,6 +16,7 @@ from collections import Counter
 
 import numpy as np
 
+from summarizer.injection import is_instruction_to_model
 from summarizer.text import content_tokens
 
 # Function words carry no topic: counting them makes every pair of sentences look alike.
@@ -73,6 +74,7 @@ def usable_sentence_indices(
     return [
         i for i, sentence in enumerate(sentences)
         if not is_junk_sentence(sentence, min_words, max_words) and not (drop_headings and is_heading(sentence))
+        and not is_instruction_to_model(sentence)
     ]
 
 

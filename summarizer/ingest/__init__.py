@@ -17,7 +17,7 @@ import itertools
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
@@ -39,6 +39,7 @@ __all__ = [
     "DatasetUnavailableError",
     "IngestOptions",
     "InputError",
+    "format_skipped",
     "load_articles",
     "open_input",
 ]
@@ -48,8 +49,9 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class IngestOptions:
-    # Field (JSONL/JSON/CSV key, dataset column) holding the article text.
-    text_field: str = "text"
+    # Field (JSONL/JSON/CSV key, dataset column) holding the article text; None = the first of
+    # tabular.TEXT_FIELDS that the record has ("text", then "article", as in CNN/DailyMail, …).
+    text_field: str | None = None
     # Defaults: "id" if present, else "<file>:<line>" ("<file>:<row>" for datasets).
     id_field: str | None = None
     # Default: "title" if present.
@@ -64,6 +66,12 @@ class IngestOptions:
     max_chars: int = 1_000_000
     # Stop after this many articles (error articles included); None reads everything.
     limit: int | None = None
+    # Fetch from loopback and private addresses too (intranet feeds); None reads
+    # SUMMARIZER_ALLOW_PRIVATE_HOSTS. Link-local addresses stay refused (docs/security.md).
+    allow_private_hosts: bool | None = None
+    # Filled while directories are walked: what was not read (hidden, or of an unsupported type),
+    # relative to its directory, so that the run can report it next to its results.
+    skipped_files: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.max_chars <= 0:
@@ -120,32 +128,50 @@ def _supported_inputs() -> str:
     return f"{suffixes} files, directories, save_to_disk dataset folders, {prefixes}"
 
 
-def _directory_readers(root: Path) -> list[tuple[str, Path, FileReader]]:
-    """(label, path, reader) for every readable entry under ``root``, sorted by relative path."""
+def format_skipped(skipped: list[str], shown: int = 10) -> str:
+    """The run summary's line for files of input directories that were not read."""
+    names = ", ".join(skipped[:shown]) + (f" and {len(skipped) - shown} more" if len(skipped) > shown else "")
+    noun = "file" if len(skipped) == 1 else "files"
+    return f"skipped {len(skipped)} {noun} (hidden or of an unsupported type): {names}"
+
+
+def _directory_readers(root: Path, skipped: list[str]) -> list[tuple[str, Path, FileReader]]:
+    """(label, path, reader) for every readable entry under ``root``, sorted by relative path; what is
+    not read is appended to ``skipped``.
+
+    A file without a suffix is read as a text article (an empty or binary one becomes an error record):
+    notes saved without an extension are articles far more often than anything else.
+    """
     entries: list[tuple[str, Path, FileReader]] = []
-    skipped: list[str] = []
+    skipped_here: list[str] = []
     # os.walk does not follow directory symlinks, so a link loop cannot make the walk endless.
     for current, dirnames, filenames in os.walk(root):
         current_path = Path(current)
         for dirname in list(dirnames):
             if dirname.startswith("."):
                 dirnames.remove(dirname)
+                skipped_here.append((current_path / dirname).relative_to(root).as_posix() + "/")
             elif is_saved_dataset(current_path / dirname):
                 dirnames.remove(dirname)
                 path = current_path / dirname
                 entries.append((path.relative_to(root).as_posix(), path, read_saved_dataset))
         for filename in filenames:
-            if filename.startswith("."):
-                continue
             path = current_path / filename
-            reader = FILE_READERS.get(path.suffix.lower())
+            label = path.relative_to(root).as_posix()
+            reader = None if filename.startswith(".") else FILE_READERS.get(path.suffix.lower(), _no_suffix(path))
             if reader is None:
-                skipped.append(path.relative_to(root).as_posix())
+                skipped_here.append(label)
                 continue
-            entries.append((path.relative_to(root).as_posix(), path, reader))
-    if skipped:
-        logger.info("%s: skipped %d files of unsupported types (e.g. %s)", root, len(skipped), skipped[0])
+            entries.append((label, path, reader))
+    if skipped_here:
+        skipped_here.sort(key=lambda label: PurePosixPath(label).parts)
+        logger.info("%s: %s", root, format_skipped(skipped_here))
+        skipped.extend(skipped_here)
     return sorted(entries, key=lambda entry: PurePosixPath(entry[0]).parts)
+
+
+def _no_suffix(path: Path) -> FileReader | None:
+    return read_text_article if not path.suffix else None
 
 
 def _directory_articles(
@@ -164,7 +190,7 @@ def open_input(spec: str, options: IngestOptions) -> Iterator[Article]:
     if path.is_dir():
         if is_saved_dataset(path):
             return read_saved_dataset(path, path.name, options)
-        entries = _directory_readers(path)
+        entries = _directory_readers(path, options.skipped_files)
         if not entries:
             raise InputError(f"'{spec}': directory has no readable inputs (supported: {_supported_inputs()})")
         return _directory_articles(entries, options)

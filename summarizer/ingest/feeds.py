@@ -6,13 +6,15 @@ parser could expand them. feedparser only ever receives bytes in a BytesIO: give
 fetch URLs or open local files by itself.
 
 An entry that carries only a teaser (short, or ending in "…" / "Read more") is completed from its
-linked page (downloaded with the Fetcher, main text extracted by trafilatura). Links that are not
-http(s), such as ``file:///etc/passwd``, are never followed: the article keeps its teaser and a
-warning, or becomes an error record when there is no teaser.
+linked page (downloaded with the Fetcher, several at once, main text extracted by trafilatura).
+Links that are not http(s), such as ``file:///etc/passwd``, are never followed. A teaser whose page
+could not be had is kept marked ``teaser_only`` (the store replaces it when a later poll gets the
+page), or becomes an error record when it is too short to summarize.
 
 With a Store, feeds are polled with conditional GET (ETag / Last-Modified of the previous poll); a
-304 yields no article. The feed's validators are saved only after every entry was handed over, so a
-run killed during ingest fetches the whole feed again next time (the store deduplicates).
+304 yields no article. The feed's validators are saved only after every entry was handed over, and
+only when no linked page failed for a reason that may pass, so a run killed during ingest, or one
+that met a timeout, fetches the whole feed again next time (the store deduplicates).
 """
 
 from __future__ import annotations
@@ -24,15 +26,28 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import yaml
 
 from summarizer.articles import Article
-from summarizer.ingest.http import ALLOWED_SCHEMES, Fetcher, FetchError, FetchResult, check_scheme
+from summarizer.ingest.http import (
+    ALLOWED_SCHEMES,
+    RETRYABLE_STATUSES,
+    ConnectionFailedError,
+    Fetcher,
+    FetchError,
+    FetchResult,
+    FetchTimeoutError,
+    HTTPStatusError,
+    check_scheme,
+)
+from summarizer.ingest.urls import canonical_url
 from summarizer.ingest.webpage import article_from_response, html_to_text
-from summarizer.store import Store, canonical_url
+
+if TYPE_CHECKING:  # the store imports ingest.urls: a runtime import here would be circular
+    from summarizer.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +59,8 @@ FEED_CONTENT_TYPES = frozenset({
 FEED_ROOT_ELEMENTS = frozenset({"rss", "feed", "rdf:rdf", "rdf"})
 # Entries shorter than this are teasers: the linked page is fetched for the full text.
 TEASER_MAX_CHARS = 400
+# About one sentence: a teaser with fewer words cannot give a point of attention beyond its headline.
+MIN_SUMMARIZABLE_WORDS = 20
 TRUNCATION_MARKERS = ("…", "...", "[…]", "[...]", "read more", "continue reading", "more»", "more »")
 _ENTITY_DECLARATION = re.compile(r"<!ENTITY", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -191,37 +208,69 @@ def entry_to_article(entry: Any, feed_title: str, feed_key: str, index: int) -> 
     )
 
 
-def complete_teaser(article: Article, fetcher: Fetcher) -> Article:
-    """Replace a teaser by the linked page's main text; on failure keep the teaser with a warning."""
+@dataclass
+class PollProgress:
+    """What a feed's entries left undone: with pages that failed for a reason that may pass (timeout,
+    refused connection, 5xx), the feed's validators are not saved, so the next poll sees the entries
+    again instead of a 304 and completes their teasers."""
+
+    pages_to_retry: int = 0
+
+
+def _may_pass(error: FetchError) -> bool:
+    if isinstance(error, HTTPStatusError):
+        return error.status in RETRYABLE_STATUSES
+    return isinstance(error, FetchTimeoutError | ConnectionFailedError)
+
+
+def complete_teaser(article: Article, page: FetchResult | FetchError | None,
+                    progress: PollProgress | None = None) -> Article:
+    """Replace a teaser by its linked page's main text (``page``: the fetch of ``article.url``, or None
+    when there is no web link). When that fails the article keeps its teaser, marked ``teaser_only``
+    with the reason as a warning (a later poll that gets the page replaces it in the store); a teaser
+    too short to summarize becomes an error record that says so."""
     warnings = article.metadata.setdefault("warnings", [])
-    if article.url is None:
-        problem = "teaser only and no http(s) link to fetch the full text from"
+    if page is None:
+        problem = "no http(s) link to fetch the full text from"
+    elif isinstance(page, FetchError):
+        problem = f"full text not fetched: {page}"
+        if progress is not None and _may_pass(page):
+            progress.pages_to_retry += 1
     else:
-        try:
-            page = article_from_response(fetcher.fetch(article.url))
-        except FetchError as error:
-            problem = f"full text not fetched: {error}"
-        else:
-            if not page.error and len(page.text) > len(article.text):
-                article.text = page.text
-                article.published = article.published or page.published
-                article.metadata["full_text_from"] = article.url
-                return article
-            problem = f"the linked page gave no longer text ({page.error or 'shorter than the teaser'})"
-    warnings.append(problem)
-    if not article.text.strip():
-        article.error = problem
-    log.warning("article %s: %s", article.id, problem)
+        extracted = article_from_response(page)
+        if not extracted.error and len(extracted.text) > len(article.text):
+            article.text = extracted.text
+            article.published = article.published or extracted.published
+            article.metadata["full_text_from"] = article.url
+            return article
+        problem = f"the linked page gave no longer text ({extracted.error or 'shorter than the teaser'})"
+    words = len(article.text.split())
+    if words < MIN_SUMMARIZABLE_WORDS:
+        shown = f"{words} words" if words else "no text"
+        article.error = f"teaser too short to summarize ({shown}) and {problem}"
+    else:
+        article.metadata["teaser_only"] = True
+        warnings.append(problem)
+    log.warning("article %s: %s", article.id, article.error or f"teaser only: {problem}")
     return article
 
 
-def feed_articles(parsed: Any, feed_key: str, fetcher: Fetcher) -> Iterator[Article]:
+def feed_articles(parsed: Any, feed_key: str, fetcher: Fetcher,
+                  progress: PollProgress | None = None) -> Iterator[Article]:
+    """The feed's entries as Articles, in feed order; teasers are completed from their pages, which
+    are fetched concurrently (``Fetcher.fetch_all``)."""
     feed_title = html_to_text(parsed.feed.get("title", "")) or feed_key
-    for index, entry in enumerate(parsed.entries):
-        article = entry_to_article(entry, feed_title, feed_key, index)
-        if is_teaser(article.text):
-            article = complete_teaser(article, fetcher)
-        yield article
+    articles = [entry_to_article(entry, feed_title, feed_key, index) for index, entry in enumerate(parsed.entries)]
+    teasers = [is_teaser(article.text) for article in articles]
+    pages = fetcher.fetch_all(article.url for article, teaser in zip(articles, teasers)
+                              if teaser and article.url)
+    try:
+        for article, teaser in zip(articles, teasers):
+            if teaser:
+                article = complete_teaser(article, next(pages) if article.url else None, progress)
+            yield article
+    finally:
+        pages.close()
 
 
 # --- sources -------------------------------------------------------------------------------------------
@@ -247,11 +296,15 @@ def _articles_from_feed_bytes(data: bytes, feed_key: str, fetcher: Fetcher, stor
         raise
     if store:
         store.ensure_feed(feed_key)
-    yield from feed_articles(parsed, feed_key, fetcher)
+    progress = PollProgress()
+    yield from feed_articles(parsed, feed_key, fetcher, progress)
     if store:
+        complete = progress.pages_to_retry == 0
+        if not complete:
+            log.info("%s: %d linked pages to fetch again next poll", feed_key, progress.pages_to_retry)
         store.record_feed_poll(feed_key, title=html_to_text(parsed.feed.get("title", "")) or None,
-                               etag=result.etag if result else None,
-                               last_modified=result.last_modified if result else None)
+                               etag=result.etag if result and complete else None,
+                               last_modified=result.last_modified if result and complete else None)
 
 
 def _url_articles(url: str, fetcher: Fetcher, store: Store | None, accept_pages: bool) -> Iterator[Article]:
@@ -317,9 +370,14 @@ def iter_source_articles(sources: Iterable[str], fetcher: Fetcher | None = None,
 
 
 # --- adapters in the shapes of summarizer.ingest's FILE_READERS and PREFIX_OPENERS ----------------------
+def _allow_private_hosts(options: object) -> bool | None:
+    return getattr(options, "allow_private_hosts", None)
+
+
 def read_feed_file(path: Path, label: str, options: object = None) -> Iterator[Article]:
     """Reader for local .xml/.rss/.atom files: a file that is no readable feed becomes one error record."""
-    with Fetcher() as fetcher:  # for teaser entries whose full text is on the web
+    # The fetcher is for teaser entries whose full text is on the web.
+    with Fetcher(allow_private_hosts=_allow_private_hosts(options)) as fetcher:
         try:
             yield from load_feed_articles(str(path), fetcher)
         except (OSError, FeedError) as error:
@@ -328,7 +386,12 @@ def read_feed_file(path: Path, label: str, options: object = None) -> Iterator[A
 
 def open_url(spec: str, options: object = None) -> Iterator[Article]:
     """Opener for http:// and https:// inputs (feed or web page), without a store: no conditional GET."""
-    return iter_source_articles([spec])
+    return _iter_with_own_fetcher([spec], Fetcher(allow_private_hosts=_allow_private_hosts(options)))
+
+
+def _iter_with_own_fetcher(sources: list[str], fetcher: Fetcher) -> Iterator[Article]:
+    with fetcher:
+        yield from iter_source_articles(sources, fetcher)
 
 
 def load_feed_list(path: str | Path) -> list[FeedSource]:

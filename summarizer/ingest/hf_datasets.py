@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from summarizer.articles import Article
 from summarizer.hub import hub_offline_mode, hub_reachable
 from summarizer.ingest.files import error_article
-from summarizer.ingest.tabular import missing_text_column, record_to_article
+from summarizer.ingest.tabular import missing_text_column, record_to_article, text_field_for
 
 if TYPE_CHECKING:
     from summarizer.ingest import IngestOptions
@@ -118,7 +118,8 @@ def dataset_articles(
     rows: Iterable[Mapping[str, Any]], columns: list[str], label: str, source: str, options: IngestOptions
 ) -> Iterator[Article]:
     """Articles from dataset rows; ids default to ``<label>:<row index>``."""
-    if options.text_field not in columns:
+    text_field = text_field_for(options.text_field, columns)
+    if text_field not in columns:
         yield missing_text_column(label, options.text_field, columns, source)
         return
     produced = 0

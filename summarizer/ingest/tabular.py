@@ -12,7 +12,7 @@ import io
 import json
 import logging
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,10 @@ EVALUATION_FIELDS = ("system_outputs", "human_scores")
 MAX_EXTRA_FIELD_CHARS = 1_000
 REFERENCES_FIELD = "references"
 PUBLISHED_FIELDS = ("published", "date")
+
+# Without --text-field, the first of these that a record has holds the article text: "text" is ours,
+# "article" is CNN/DailyMail's (and the dev set's), the others are common in scraped corpora.
+TEXT_FIELDS = ("text", "article", "content", "body", "document")
 
 
 def _field_name(explicit: str | None, default: str, record: Mapping[str, Any]) -> str | None:
@@ -131,7 +135,8 @@ def record_to_article(
     if published_field and record.get(published_field) is not None:
         article.published = str(record[published_field])
     _fill_references(article, record, options, location)
-    used = {name for name in (id_field, title_field, url_field, published_field, options.text_field) if name}
+    text_field = text_field_for(options.text_field, record)
+    used = {name for name in (id_field, title_field, url_field, published_field, text_field) if name}
     reference_field = _field_name(options.reference_field, "reference_bullets", record)
     used |= {"source", REFERENCES_FIELD, reference_field or ""}
     article.metadata.update({name: record[name] for name in EVALUATION_FIELDS if name in record})
@@ -139,12 +144,11 @@ def record_to_article(
     if extras:
         article.metadata["fields"] = extras
 
-    text_field = options.text_field
     if text_field not in record:
         available = ", ".join(str(key) for key in record) or "none"
         return _fail(
             article,
-            f"{location}: no '{text_field}' field (available fields: {available}); "
+            f"{location}: no {_described(options.text_field)} field (available fields: {available}); "
             "choose the text field with --text-field",
         )
     text = _article_text(record[text_field])
@@ -320,11 +324,24 @@ def read_csv(path: Path, label: str, options: IngestOptions) -> Iterator[Article
     yield from _noting_encoding(_csv_articles(decoded.text, label, source, options), decoded)
 
 
-def missing_text_column(label: str, text_field: str, columns: list[str], source: str) -> Article:
+def text_field_for(requested: str | None, fields: Iterable[str]) -> str:
+    """The field holding the text: the one asked for, else the first of TEXT_FIELDS present."""
+    if requested:
+        return requested
+    present = set(fields)
+    return next((name for name in TEXT_FIELDS if name in present), TEXT_FIELDS[0])
+
+
+def _described(requested: str | None) -> str:
+    return f"'{requested}'" if requested else "text (looked for " + ", ".join(f"'{n}'" for n in TEXT_FIELDS) + ")"
+
+
+def missing_text_column(label: str, text_field: str | None, columns: list[str], source: str) -> Article:
     """The error record for a table (CSV, dataset) without the text column the user named."""
     return error_article(
         label,
-        f"no '{text_field}' column (columns: {', '.join(columns) or 'none'}); choose the text column with --text-field",
+        f"no {_described(text_field)} column (columns: {', '.join(columns) or 'none'}); "
+        "choose the text column with --text-field",
         source,
     )
 
@@ -337,7 +354,7 @@ def _csv_articles(text: str, label: str, source: str, options: IngestOptions) ->
     except csv.Error as error:
         yield error_article(label, f"cannot read the CSV header: {error}", source)
         return
-    if options.text_field not in columns:
+    if text_field_for(options.text_field, columns) not in columns:
         yield missing_text_column(label, options.text_field, columns, source)
         return
     produced = 0

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 
 from summarizer.articles import Article
 from summarizer.ingest.http import Fetcher, FetchResult
-from summarizer.store import canonical_url
+from summarizer.ingest.urls import canonical_url
 from summarizer.text import normalize_whitespace
 
 log = logging.getLogger(__name__)

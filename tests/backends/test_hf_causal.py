@@ -145,3 +145,16 @@ def test_hub_model_fails_fast_offline():
         backend.ensure_loaded()
 
     assert model_id in str(raised.value)
+
+
+def test_rows_at_token_limit_tells_cut_rows_from_finished_ones():
+    import torch
+
+    from summarizer.backends.hf_common import rows_at_token_limit
+
+    eos, pad = 2, 0
+    # Row 0 ended with EOS (then padding), row 1 ran out of the 4 new tokens, row 2 ended on its last token.
+    new_tokens = torch.tensor([[5, 6, eos, pad], [5, 6, 7, 8], [5, 6, 7, eos]])
+    assert rows_at_token_limit(new_tokens, eos, 4) == [False, True, False]
+    assert rows_at_token_limit(new_tokens, [eos, 9], 4) == [False, True, False]
+    assert rows_at_token_limit(new_tokens, eos, 8) == [False, False, False]  # none reached the limit

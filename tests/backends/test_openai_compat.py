@@ -16,8 +16,10 @@ from summarizer.articles import Article
 from summarizer.backends.openai_compat import OpenAICompatBackend
 from summarizer.backends.registry import create_backend
 from summarizer.bullets import to_bullets
+from summarizer.cli.main import main
 from summarizer.gguf_models import find_packaged_gguf, packaged_gguf
-from summarizer.pipeline import summarize_articles
+from summarizer.hub import ModelUnavailableError
+from summarizer.pipeline import RunSettings, summarize_articles
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
 
@@ -93,7 +95,7 @@ def closed_port_url() -> str:
 
 
 def summarize(spec: ModelSpec, articles: list[Article] = ARTICLES, n_bullets: int = 2):
-    return list(summarize_articles(articles, create_backend(spec), n_bullets))
+    return list(summarize_articles(articles, create_backend(spec), RunSettings(n_bullets=n_bullets)))
 
 
 # --- requests and post-processing ----------------------------------------------------------------
@@ -124,13 +126,34 @@ def test_no_api_key_sends_no_authorization(monkeypatch):
 
 
 # --- failures: one clear error per article -----------------------------------------------------------
-def test_stopped_server_gives_connection_refused_per_article():
-    url = closed_port_url()
-    summaries = summarize(compat_spec(url))
-    endpoint = url + "/chat/completions"
+def test_server_stopped_mid_run_gives_connection_refused_per_article():
+    with StubServer(lambda body: (200, chat_reply(CANNED_REPLY))) as stub:
+        backend = create_backend(compat_spec(stub.base_url))
+        backend.ensure_loaded()
+    # The server is gone after load: each article gets its own clear error, the batch goes on.
+    summaries = list(summarize_articles(ARTICLES, backend, RunSettings(n_bullets=2)))
+    endpoint = stub.base_url + "/chat/completions"
     for summary in summaries:
         assert summary.bullets == []
         assert f"connection refused to {endpoint} (is the server running?)" in summary.error
+
+
+def test_server_down_at_start_fails_fast_at_load():
+    """Issue 37.16: nothing listening at base_url is seen once, at load, not retried per article."""
+    url = closed_port_url()
+    backend = create_backend(compat_spec(url, max_retries=3, backoff_s=5.0))
+    with pytest.raises(ModelUnavailableError, match=r"nothing is listening at 127\.0\.0\.1:\d+"):
+        backend.ensure_loaded()
+
+
+def test_server_down_at_start_exits_2_before_reading_articles(tmp_path, capsys):
+    spec_path = tmp_path / "down.yaml"
+    spec_path.write_text(f"name: down\nbackend: openai-compat\noptions:\n  base_url: {closed_port_url()}\n"
+                         "  model: m\n  max_retries: 3\n  backoff_s: 5.0\n")
+    article = tmp_path / "a.txt"
+    article.write_text("The council approved the budget on Tuesday after a long debate in the chamber.")
+    assert main(["run", str(article), "--model", str(spec_path)]) == 2
+    assert "nothing is listening" in capsys.readouterr().err
 
 
 def test_timeout_names_the_limit():
@@ -238,9 +261,42 @@ def test_real_llama_cpp_server(llama_server):
     backend = create_backend(compat_spec(llama_server, model="smollm2", max_tokens=48, timeout_s=120))
     assert isinstance(backend, OpenAICompatBackend)
     assert backend.offline_status() == (True, f"local server at {llama_server}")
-    summaries = list(summarize_articles(ARTICLES, backend, 2))
+    summaries = list(summarize_articles(ARTICLES, backend, RunSettings(n_bullets=2)))
     assert [s.id for s in summaries] == ["budget", "rates"]
     for summary in summaries:
         assert summary.error is None, summary.error
         assert 1 <= len(summary.bullets) <= 2
         assert summary.model == "compat-test" and summary.raw_output
+
+
+# --- issue 37.15: a last line without a full stop is dropped only when generation hit the limit --------
+UNPUNCTUATED = ("- The council approved a budget on Tuesday.\n- The plan adds 200 buses by 2026.\n"
+                "- Officials expect the first buses in service next spring")
+
+
+def reply_with_finish(text: str, finish_reason: str) -> dict:
+    return {"choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                         "finish_reason": finish_reason}]}
+
+
+def test_last_line_kept_when_the_model_stopped_on_its_own():
+    with StubServer(lambda body: (200, reply_with_finish(UNPUNCTUATED, "stop"))) as stub:
+        (summary,) = summarize(compat_spec(stub.base_url), ARTICLES[:1], n_bullets=3)
+    assert summary.bullets[-1] == "Officials expect the first buses in service next spring."
+    assert len(summary.bullets) == 3 and not summary.warning
+
+
+def test_last_line_dropped_when_generation_hit_the_token_limit():
+    with StubServer(lambda body: (200, reply_with_finish(UNPUNCTUATED, "length"))) as stub:
+        (summary,) = summarize(compat_spec(stub.base_url), ARTICLES[:1], n_bullets=3)
+    assert summary.bullets == ["The council approved a budget on Tuesday.", "The plan adds 200 buses by 2026."]
+    assert "2 of the 3 bullets" in summary.warning and "token limit" in summary.warning
+
+
+def test_fewer_bullets_than_asked_are_noted_on_the_record():
+    with StubServer(lambda body: (200, reply_with_finish("- The council approved a budget on Tuesday.",
+                                                         "stop"))) as stub:
+        (summary,) = summarize(compat_spec(stub.base_url), ARTICLES[:1], n_bullets=5)
+    assert summary.bullets == ["The council approved a budget on Tuesday."]
+    assert summary.warning == "the model wrote 1 of the 5 bullets asked"
+    assert not summary.error

@@ -20,20 +20,21 @@ from summarizer.backends.registry import create_backend
 from summarizer.cli.main import main
 from summarizer.engines.ray_engine import (
     RayEngineError,
+    RaySummarizer,
     in_input_order,
-    ray_summarizer,
     root_cause,
     run_ray,
 )
 from summarizer.gguf_models import find_packaged_gguf
 from summarizer.ingest import IngestOptions, load_articles
 from summarizer.outputs import ParquetSummaryWriter
-from summarizer.pipeline import summarize_articles
+from summarizer.pipeline import RunSettings, summarize_articles
 from summarizer.specs import ModelSpec, resolve_spec
 from summarizer.store import Store
 
 N_ARTICLES = 20
 N_BULLETS = 3
+SETTINGS = RunSettings(n_bullets=N_BULLETS)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def comparable(summary: Summary) -> dict:
 def local_run(articles: list[Article], spec: ModelSpec) -> list[Summary]:
     backend = create_backend(spec)
     try:
-        return list(summarize_articles(articles, backend, N_BULLETS))
+        return list(summarize_articles(articles, backend, SETTINGS))
     finally:
         getattr(backend, "close", lambda: None)()
 
@@ -72,7 +73,7 @@ def local_run(articles: list[Article], spec: ModelSpec) -> list[Summary]:
 def test_extractive_model_matches_local_engine(local_ray, dev_articles):
     spec = resolve_spec("textrank")
     expected = local_run(dev_articles, spec)
-    actual = list(run_ray(dev_articles, spec, N_BULLETS, num_actors=2, batch_size=3))
+    actual = list(run_ray(dev_articles, spec, SETTINGS, num_actors=2, batch_size=3))
     assert [s.id for s in actual] == [a.id for a in dev_articles]
     assert [comparable(s) for s in actual] == [comparable(s) for s in expected]
     assert all(s.error is None and s.bullets for s in actual)
@@ -93,7 +94,7 @@ def test_smollm2_greedy_matches_local_engine(local_ray, dev_articles):
     # thread, so overlapping the two runs saves a third of the wall time on two cores.
     with ThreadPoolExecutor(max_workers=1) as pool:
         local = pool.submit(local_run, dev_articles, spec)
-        actual = list(run_ray(dev_articles, spec, N_BULLETS, num_actors=2, batch_size=2))
+        actual = list(run_ray(dev_articles, spec, SETTINGS, num_actors=2, batch_size=2))
         expected = local.result()
     assert [comparable(s) for s in actual] == [comparable(s) for s in expected]
     assert sum(1 for s in actual if s.bullets) >= N_ARTICLES // 2
@@ -110,9 +111,8 @@ def test_unusable_articles_keep_their_place_and_error(local_ray):
                                 "The river is expected to peak on Friday."),
     ]
     spec = resolve_spec("lead-3")
-    # Through the summarize_articles-shaped adapter the store runner can take.
-    summarize = ray_summarizer(num_actors=2, batch_size=1)
-    actual = list(summarize(articles, create_backend(spec), N_BULLETS))
+    # Through the Summarizer that pipeline.run and the store runner take.
+    actual = list(RaySummarizer(spec, num_actors=2, batch_size=1).summarize(articles, SETTINGS))
     assert [comparable(s) for s in actual] == [comparable(s) for s in local_run(articles, spec)]
     assert [s.error for s in actual][1:3] == ["article has no text", "cannot read input 'x.bin': binary file"]
 
@@ -121,7 +121,7 @@ def test_unusable_articles_keep_their_place_and_error(local_ray):
 def test_a_model_that_cannot_load_fails_the_run_with_its_reason(local_ray):
     spec = ModelSpec(name="broken", backend="llama-cpp", options={"model_path": "/nonexistent/model.gguf"})
     with pytest.raises(RayEngineError, match=r"FileNotFoundError: GGUF model file not found: /nonexistent"):
-        list(run_ray([Article(id="a", text="Some text. More text.")], spec, N_BULLETS))
+        list(run_ray([Article(id="a", text="Some text. More text.")], spec, SETTINGS))
 
 
 def stored_bullets(path) -> dict[str, tuple[str, str | None]]:
@@ -168,11 +168,11 @@ def test_a_store_run_on_ray_whose_model_cannot_load_exits_with_the_reason(local_
 def test_invalid_options_fail_before_ray_starts():
     spec = ModelSpec(name="bad", backend="extractive", options={"no_such_option": 1})
     with pytest.raises(ValueError, match="no_such_option"):
-        list(run_ray([Article(id="a", text="x")], spec, N_BULLETS))
+        list(run_ray([Article(id="a", text="x")], spec, SETTINGS))
 
 
 def test_no_articles_yield_nothing():
-    assert list(run_ray([], resolve_spec("lead-3"), N_BULLETS)) == []
+    assert list(run_ray([], resolve_spec("lead-3"), SETTINGS)) == []
 
 
 def summary(index: int) -> Summary:

@@ -264,7 +264,7 @@ def test_points_on_the_seed_beats_lead5(seed_file):
     from summarizer.evaluation.bullet_metrics import bullet_metrics
     from summarizer.evaluation.rouge import RougeScorer
     from summarizer.ingest import IngestOptions, load_articles
-    from summarizer.pipeline import run
+    from summarizer.pipeline import RunSettings, run
     from summarizer.specs import resolve_spec
 
     [article] = list(load_articles([str(seed_file)], IngestOptions()))
@@ -272,7 +272,7 @@ def test_points_on_the_seed_beats_lead5(seed_file):
     results = {}
     for name in ("points", "lead-5"):
         summaries = []
-        run([article], create_backend(resolve_spec(name)), 5, summaries.append)
+        run([article], create_backend(resolve_spec(name)), summaries.append, RunSettings(n_bullets=5))
         bullets = summaries[0].bullets
         rouge1 = scorer.score("\n".join(article.reference_bullets), "\n".join(bullets))["rouge1"].fmeasure
         results[name] = (rouge1, bullet_metrics(bullets, article.reference_bullets)["bullet_recall"], len(bullets))

@@ -134,7 +134,10 @@ def make_handler(state: ServerState) -> type[BaseHTTPRequestHandler]:
 
 
 @pytest.fixture
-def feed_server():
+def feed_server(monkeypatch):
+    """The server listens on 127.0.0.1, which the fetcher refuses by default (docs/security.md):
+    fetchers made while it runs (in this process or a child) are allowed loopback."""
+    monkeypatch.setenv("SUMMARIZER_ALLOW_PRIVATE_HOSTS", "1")
     state = ServerState()
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
     server.daemon_threads = True
@@ -155,5 +158,5 @@ def fetcher():
     """Small timeouts, caps and backoff so every failure mode resolves within about a second; no
     proxy from the environment, so requests to 127.0.0.1 go straight to the test server."""
     with Fetcher(connect_timeout=0.5, read_timeout=0.5, total_timeout=5.0, max_bytes=64 * 1024,
-                 max_redirects=3, retries=1, backoff_s=0.01, trust_env=False) as client:
+                 max_redirects=3, retries=1, backoff_s=0.01, trust_env=False, allow_private_hosts=True) as client:
         yield client

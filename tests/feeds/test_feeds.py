@@ -65,10 +65,10 @@ def test_teaser_is_completed_from_the_linked_page(feed_server, fetcher):
     # Page boilerplate (navigation, footer) is not part of the article.
     assert "Subscribe to our newsletter" not in solar.text and "Cookie settings" not in solar.text
     assert solar.metadata["full_text_from"] == feed_server.url("/articles/solar-farm.html")
-    # The linked page of the second entry is a 404: the teaser is kept, with a warning.
-    assert battery.error is None
+    # The linked page of the second entry is a 404 and its one-sentence teaser is too short to
+    # summarize: an error record that says both (issue 37.3).
     assert battery.text.startswith("The company behind the proposed battery plant")
-    assert any("404" in warning for warning in battery.metadata["warnings"])
+    assert "teaser too short to summarize (13 words)" in battery.error and "404" in battery.error
 
 
 def test_malformed_feed_is_a_clear_error(feed_server, fetcher):
@@ -124,6 +124,7 @@ def test_local_file_links_are_never_followed(feed_server, fetcher):
     teaser_only, no_teaser = load_feed_articles(feed_server.url("/passwd.xml"), fetcher)
     assert teaser_only.error is None and teaser_only.url is None
     assert teaser_only.text.startswith("Officials confirmed the bridge")
+    assert teaser_only.metadata["teaser_only"] is True
     assert any("not http(s)" in warning for warning in teaser_only.metadata["warnings"])
     assert no_teaser.error and "no http(s) link" in no_teaser.error
     assert teaser_only.id.endswith("suspicious-1")  # the guid, as there is no web link

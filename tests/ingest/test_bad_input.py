@@ -121,7 +121,7 @@ def test_jsonl_bad_lines_become_errors_and_the_rest_is_read(tmp_path):
     path = tmp_path / "mixed.jsonl"
     lines = [
         json.dumps({"id": "ok1", "text": "Fine article."}),
-        json.dumps({"id": "no-text", "body": "Wrong field.", "title": "T"}),
+        json.dumps({"id": "no-text", "summary_text": "Wrong field.", "title": "T"}),
         json.dumps({"id": "empty", "text": "   "}),
         "",
         json.dumps(["not", "an", "object"]),
@@ -143,7 +143,8 @@ def test_jsonl_bad_lines_become_errors_and_the_rest_is_read(tmp_path):
     ok1, no_text, empty, not_object, long, broken, ok2 = articles
     assert ok1.error is None and ok2.error is None
     assert no_text.error == (
-        "line 2: no 'text' field (available fields: id, body, title); choose the text field with --text-field"
+        "line 2: no text (looked for 'text', 'article', 'content', 'body', 'document') field (available fields: "
+        "id, summary_text, title); choose the text field with --text-field"
     )
     assert no_text.title == "T"
     assert empty.error == "line 3: empty text field 'text'"
@@ -176,9 +177,10 @@ def test_bad_jsonl_files(tmp_path, content, expected):
 
 def test_csv_without_the_text_column_names_the_columns(tmp_path):
     path = tmp_path / "table.csv"
-    path.write_text("id,headline,body\n1,H,Some body.\n2,H2,More body.\n", encoding="utf-8")
+    path.write_text("id,headline,story\n1,H,Some story.\n2,H2,More story.\n", encoding="utf-8")
     article = load_one(path)
-    assert_error(article, "no 'text' column (columns: id, headline, body)", "table.csv")
+    assert_error(article, "no text (looked for 'text', 'article', 'content', 'body', 'document') column "
+                          "(columns: id, headline, story)", "table.csv")
     assert "--text-field" in article.error
 
 

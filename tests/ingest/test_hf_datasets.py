@@ -37,7 +37,7 @@ def test_parquet_file(tmp_path):
 def test_parquet_without_the_text_column_names_the_columns(tmp_path):
     path = tmp_path / "news.parquet"
     small_dataset().to_parquet(str(path))
-    [article] = list(load_articles([str(path)], IngestOptions()))
+    [article] = list(load_articles([str(path)], IngestOptions(text_field="text")))
     assert article.error.startswith("no 'text' column (columns: id, article, highlights)")
     assert "--text-field" in article.error
 

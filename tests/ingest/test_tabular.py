@@ -153,3 +153,15 @@ def test_csv_default_ids_name_the_line(tmp_path):
     first, second = load(path)
     assert first.id == "plain.csv:2"
     assert second.id == "plain.csv:4"
+
+
+def test_text_field_defaults_to_the_first_known_field_present(tmp_path):
+    """Without --text-field, "text" is read, else "article" (CNN/DailyMail's name), so `run`, `eval` and
+    `compare` read the same files with their defaults."""
+    path = tmp_path / "mixed.jsonl"
+    path.write_text('{"id": "a", "text": "Text field wins here."}\n'
+                    '{"id": "b", "article": "Article field is used here.", "text_x": "no"}\n'
+                    '{"id": "c", "headline": "none of them"}\n', encoding="utf-8")
+    articles = list(load_articles([str(path)], IngestOptions()))
+    assert [a.text for a in articles[:2]] == ["Text field wins here.", "Article field is used here."]
+    assert "no text (looked for 'text', 'article'" in articles[2].error

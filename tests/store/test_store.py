@@ -156,3 +156,24 @@ def test_run_manifest(store):
     assert manifest["status"] == "finished" and manifest["finished_at"]
     assert manifest["params"] == {"n_bullets": 3} and manifest["versions"]["summarizer"] == "0.1.0"
     assert manifest["counts"] == {"summarized": 2} and manifest["errors"] == [["a1", "boom"]]
+
+
+def test_claims_split_work_and_lapse_with_the_lease(store):
+    store.add_articles([article(i) for i in range(5)])
+    first_run = store.start_run("fake", {}, {})
+    second_run = store.start_run("fake", {}, {})
+    taken = store.claim_pending(KEY, first_run, 3)
+    assert [a.id for a in taken] == ["a0", "a1", "a2"]
+    assert [a.id for a in store.claim_pending(KEY, second_run, 10)] == ["a3", "a4"]
+    assert store.claim_pending(KEY, first_run, 10) == []  # nothing left, nothing twice
+    # Another key is other work: the claims are per model + parameters.
+    assert len(store.claim_pending(OTHER_KEY, second_run, 10)) == 5
+    # A failed summary is not retried by the run that wrote it while it holds its claim.
+    store.save_summary(summary(taken[0], error="boom"), taken[0].content_hash, KEY, run_id=first_run)
+    assert store.claim_pending(KEY, first_run, 10) == []
+    # The first run's lease lapses (a run on another machine that stopped): its claims are free again,
+    # except the summarized-with-error one is retried too.
+    store.renew_lease(first_run, lease_s=-1)
+    assert [a.id for a in store.claim_pending(KEY, second_run, 10)] == ["a0", "a1", "a2"]
+    store.release_claims(second_run)
+    assert store.claimable_count(KEY, first_run) == 5  # released: free for any run (a0's error retried)

@@ -1,11 +1,13 @@
-"""Store-backed batch runs that survive being killed.
+"""Store-backed batch runs that survive being killed and share their work.
 
-``run_with_store`` first stores the incoming articles (each committed as it arrives), then summarizes
-the stored articles that have no summary yet for this model + parameters, committing every summary
-the moment the pipeline yields it. A run killed with SIGKILL therefore loses at most the batch the
-backend was working on; running the same command again picks up exactly the missing ones, and the
-store's upsert key guarantees no article is summarized twice. Every run leaves a manifest (model,
-parameters, package versions, counts, timings, errors) in the ``runs`` table.
+``run_with_store`` first stores the incoming articles (each committed as it arrives), then runs the
+one loop of ``pipeline.run`` with the store as its sink: pending articles (no summary yet for this
+model + settings) are claimed from the store a window at a time as the summarizer reads them, and
+every summary is committed the moment it exists. Concurrent runs on one store therefore split the
+pending work; a run killed with SIGKILL loses at most the batch the backend was working on, and
+running the same command again picks up exactly the missing ones (the store's upsert key guarantees
+no article gets two summaries). Every run leaves a manifest (model, parameters, package versions,
+counts, timings, errors) in the ``runs`` table.
 """
 
 from __future__ import annotations
@@ -14,21 +16,21 @@ import json
 import platform
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
 from summarizer import __version__
 from summarizer.articles import Article, Summary
 from summarizer.backends.base import Backend
-from summarizer.bullets import DEFAULT_MAX_CHARS
-from summarizer.pipeline import summarize_articles
+from summarizer.pipeline import RunSettings, RunStats, Summarizer, as_summarizer, run
 from summarizer.provenance import OUTPUT_PACKAGES, installed_versions
-from summarizer.store import Store, SummaryKey
+from summarizer.specs import ModelSpec
+from summarizer.store.db import DEFAULT_LEASE_S, Store, SummaryKey
 
-# pipeline.summarize_articles' signature: (articles, backend, n_bullets, bullet_max_chars) -> one
-# Summary per article, in their order. engines.ray_engine.ray_summarizer has it too.
-Summarize = Callable[[Iterable[Article], Backend, int, int], Iterator[Summary]]
+# Renew the run's lease this often while summaries arrive: far inside the lease, few extra writes.
+LEASE_RENEW_S = DEFAULT_LEASE_S / 10
 
 
 @dataclass
@@ -51,9 +53,11 @@ class StoreRunResult:
                 "failed": self.failed, "errors": len(self.errors)}
 
 
-def summary_key(backend: Backend, n_bullets: int, bullet_max_chars: int = DEFAULT_MAX_CHARS) -> SummaryKey:
-    params = json.dumps({"n_bullets": n_bullets, "bullet_max_chars": bullet_max_chars}, sort_keys=True)
-    return SummaryKey(model=backend.spec.name, model_spec=backend.spec.options_key(), params_key=params)
+def summary_key(spec: ModelSpec, settings: RunSettings) -> SummaryKey:
+    """What identifies a summary in the store: the model spec with its options, and the settings
+    that change the output."""
+    params = json.dumps(settings.output_params(), sort_keys=True)
+    return SummaryKey(model=spec.name, model_spec=spec.options_key(), params_key=params)
 
 
 def package_versions() -> dict[str, str | None]:
@@ -140,73 +144,121 @@ def store_articles(
             result.new_articles += 1
 
 
+class ClaimedWork:
+    """The pending articles, claimed from the store a window at a time as the summarizer reads them
+    (iterate once). It remembers what it handed out, so that each summary, which comes back in
+    input order, is saved under its own article."""
+
+    def __init__(self, store: Store, key: SummaryKey, run_id: int, window: int, *, retry_errors: bool,
+                 among: Collection[str] | None):
+        self.store, self.key, self.run_id, self.window = store, key, run_id, window
+        self.retry_errors, self.among = retry_errors, among
+        self.handed: deque[Article] = deque()
+        self.first = self._claim()
+        # For the progress bar: what this run may still get (other runs may take some of it).
+        self.total = len(self.first) + store.claimable_count(key, run_id, retry_errors=retry_errors, among=among)
+
+    def _claim(self) -> list[Article]:
+        return self.store.claim_pending(self.key, self.run_id, self.window, retry_errors=self.retry_errors,
+                                        among=self.among)
+
+    def __iter__(self) -> Iterator[Article]:
+        batch = self.first
+        while batch:
+            for article in batch:
+                self.handed.append(article)
+                yield article
+            batch = self._claim()
+
+    def article_for(self, summary: Summary) -> Article:
+        if not self.handed or self.handed[0].id != summary.id:
+            raise RuntimeError(f"the summarizer returned summary '{summary.id}' out of order")
+        return self.handed.popleft()
+
+    def check_done(self) -> None:
+        if self.handed:
+            raise RuntimeError(f"the summarizer returned no summary for {len(self.handed)} articles")
+
+
+class StoreSink:
+    """``pipeline.run``'s sink for a store run: save each summary (committed at once), keep the
+    run's claims alive, move the progress bar."""
+
+    def __init__(self, store: Store, work: ClaimedWork, progress: Progress):
+        self.store, self.work, self.progress = store, work, progress
+        self.renewed = time.monotonic()
+
+    def __call__(self, summary: Summary) -> None:
+        article = self.work.article_for(summary)
+        self.store.save_summary(summary, article.content_hash, self.work.key, run_id=self.work.run_id)
+        if time.monotonic() - self.renewed > LEASE_RENEW_S:  # a long run keeps its claims
+            self.store.renew_lease(self.work.run_id)
+            self.renewed = time.monotonic()
+        self.progress.update()
+
+
 def run_with_store(
     articles: Iterable[Article],
-    backend: Backend,
-    n_bullets: int,
+    summarizer: Summarizer | Backend,
     store: Store,
+    settings: RunSettings | None = None,
     *,
-    bullet_max_chars: int = DEFAULT_MAX_CHARS,
     include_backlog: bool = True,
     retry_errors: bool = True,
     quiet: bool = False,
     progress_stream: IO[str] | None = None,
-    summarize: Summarize | None = None,
 ) -> StoreRunResult:
-    """Store ``articles``, then summarize what has no summary yet for this model and parameters.
+    """Store ``articles``, then summarize what has no summary yet for this model and ``settings``.
 
-    ``summarize`` turns the pending articles into summaries. Left ``None``, this process's ``backend``
-    does it (loaded here, its load time reported as ``load_s``); a given function, such as
-    ``ray_summarizer``, loads whatever it needs itself (Ray actors build their own models; the
-    backend is then only read for its spec). Each summary is saved as it arrives, so an interrupted run keeps what
-    was done.
+    ``summarizer`` is a backend (loaded here only when work is pending, its load time reported as
+    ``load_s``) or another Summarizer such as ``engines.ray_engine.RaySummarizer``, whose actors load
+    their own models. Each summary is saved as it arrives, so an interrupted run keeps what was done.
 
     ``include_backlog`` also summarizes stored articles from earlier, interrupted runs (a feed that
     answers 304 brings no article, yet the previous run may have stopped half-way); without it only
     the articles given now are considered. ``retry_errors`` retries earlier failed summaries.
     """
-    key = summary_key(backend, n_bullets, bullet_max_chars)
-    params = {"backend": backend.spec.backend, "options": backend.spec.options, "n_bullets": n_bullets,
-              "bullet_max_chars": bullet_max_chars, "include_backlog": include_backlog,
-              "retry_errors": retry_errors}
-    result = StoreRunResult(run_id=store.start_run(backend.spec.name, params, package_versions()))
+    summarizer = as_summarizer(summarizer)
+    settings = settings or RunSettings()
+    spec = summarizer.spec
+    key = summary_key(spec, settings)
+    params = {"backend": spec.backend, "options": spec.options, **settings.to_record(),
+              "include_backlog": include_backlog, "retry_errors": retry_errors}
+    result = StoreRunResult(run_id=store.start_run(spec.name, params, package_versions()))
+    stats = RunStats()
     started = time.perf_counter()
     try:
         seen_hashes: set[str] = set()
         store_articles(articles, store, result, seen_hashes)
         result.timings["ingest_s"] = round(time.perf_counter() - started, 4)
-        pending = store.pending_articles(key, retry_errors=retry_errors)
-        if not include_backlog:
-            pending = [article for article in pending if article.content_hash in seen_hashes]
-        if summarize is None:
-            summarize = summarize_articles
-            if pending:
-                loading = time.perf_counter()
-                backend.ensure_loaded()
-                result.timings["load_s"] = round(time.perf_counter() - loading, 4)
-        summarizing = time.perf_counter()
-        progress = Progress(len(pending), stream=progress_stream, quiet=quiet)
-        # One Summary per article, in input order; nothing to start (no Ray) when nothing is pending.
-        summaries = summarize(pending, backend, n_bullets, bullet_max_chars) if pending else iter(())
-        for article, summary in zip(pending, summaries, strict=True):
-            store.save_summary(summary, article.content_hash, key, run_id=result.run_id)
-            result.summarized += 1
-            if summary.error:
-                result.failed += 1
-                result.errors.append((article.id, summary.error))
-            progress.update()
-        progress.close()
-        summarize_s = time.perf_counter() - summarizing
-        result.timings["summarize_s"] = round(summarize_s, 4)
-        rate = result.summarized / summarize_s if summarize_s > 0 else 0.0
-        result.timings["articles_per_s"] = round(rate, 4)
+        work = ClaimedWork(store, key, result.run_id, settings.window, retry_errors=retry_errors,
+                           among=None if include_backlog else seen_hashes)
+        if work.first:  # nothing to load, no Ray to start, when nothing is pending
+            progress = Progress(work.total, stream=progress_stream, quiet=quiet)
+            run(work, summarizer, StoreSink(store, work, progress), settings, stats)
+            progress.close()
+            work.check_done()
+        _record_summaries(result, stats)
     except BaseException as error:
+        _record_summaries(result, stats)
         status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
         result.errors.append(("<run>", f"{type(error).__name__}: {error}"))
         _finish(store, result, started, status)
         raise
+    finally:
+        store.release_claims(result.run_id)
     _finish(store, result, started, "finished")
     return result
+
+
+def _record_summaries(result: StoreRunResult, stats: RunStats) -> None:
+    result.summarized, result.failed = stats.articles, stats.failed
+    result.errors += stats.errors
+    if stats.load_seconds is not None:
+        result.timings["load_s"] = round(stats.load_seconds, 4)
+    summarize_s = max(stats.seconds - (stats.load_seconds or 0.0), 0.0)
+    result.timings["summarize_s"] = round(summarize_s, 4)
+    result.timings["articles_per_s"] = round(stats.articles / summarize_s if summarize_s > 0 else 0.0, 4)
 
 
 def _finish(store: Store, result: StoreRunResult, started: float, status: str) -> None:

@@ -1,10 +1,11 @@
-"""Digests from the store: the summaries of the last ``--since`` period as Markdown, HTML or JSONL.
+"""Digests from the store: the summaries of the last ``--since`` period as Markdown, HTML, JSONL, Atom or RSS.
 
 Entries are grouped by feed (groups in alphabetical order, newest article first in each), each with
 its bullets, link and source; summaries that failed are listed at the end with their error. The HTML
 page is self-contained (inline CSS, no script, no remote resource; a Content-Security-Policy says so)
 and every feed-supplied string is escaped: feeds are untrusted input. Only http(s) URLs become links,
-so a ``javascript:`` link in a feed stays inert text.
+percent-encoded (summarizer.escaping), so a ``javascript:`` or ``data:`` link in a feed stays inert
+text and a ``>`` in a URL cannot end the Markdown link it sits in.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from summarizer import outputs
-from summarizer.store import Store, StoredSummary
+from summarizer.desk import syndication
+from summarizer.escaping import escape_markdown, link_url
+from summarizer.store.db import Store, StoredSummary
 
-FORMATS = ("md", "html", "jsonl")
+FORMATS = ("md", "html", "jsonl", "atom", "rss")
 DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
 HTML_STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 52rem;
@@ -97,10 +98,6 @@ def build_digest(store: Store, since: datetime, model: str | None = None, title:
                   failures=failures)
 
 
-def is_web_url(url: str | None) -> bool:
-    return bool(url) and urlsplit(url).scheme.lower() in ("http", "https")
-
-
 def display_time(value: str | datetime | None) -> str:
     if value is None:
         return ""
@@ -119,10 +116,6 @@ def _period(digest: Digest) -> str:
 
 
 # --- Markdown ------------------------------------------------------------------------------------------
-def escape_markdown(text: str) -> str:
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
-
-
 def render_markdown(digest: Digest) -> str:
     lines = [f"# {escape_markdown(digest.title)}", "",
              f"{digest.article_count} articles, {_period(digest)}.", ""]
@@ -130,9 +123,10 @@ def render_markdown(digest: Digest) -> str:
         lines += [f"## {escape_markdown(group.source)}", ""]
         for entry in group.entries:
             title = escape_markdown(entry.title or entry.article_id)
-            lines.append(f"### [{title}](<{entry.url}>)" if is_web_url(entry.url) else f"### {title}")
+            link = link_url(entry.url)
+            lines.append(f"### [{title}](<{link}>)" if link else f"### {title}")
             lines.append("")
-            details = (escape_markdown(entry.source), display_time(entry.published),
+            details = (escape_markdown(entry.source), escape_markdown(display_time(entry.published)),
                        escape_markdown(entry.model))
             lines += [f"*{' · '.join(part for part in details if part)}*", ""]
             lines += [f"- {escape_markdown(bullet)}" for bullet in entry.bullets]
@@ -141,8 +135,9 @@ def render_markdown(digest: Digest) -> str:
         lines += ["## Not summarized", ""]
         for entry in digest.failures:
             title = escape_markdown(entry.title or entry.article_id)
-            link = f" <{entry.url}>" if is_web_url(entry.url) else ""
-            lines.append(f"- {title}{link}: {escape_markdown(entry.error or '')}")
+            link = link_url(entry.url)
+            autolink = f" <{link}>" if link else ""
+            lines.append(f"- {title}{autolink}: {escape_markdown(entry.error or '')}")
         lines.append("")
     return "\n".join(lines)
 
@@ -155,8 +150,9 @@ def _e(text: str | None) -> str:
 def _html_title(entry: StoredSummary) -> str:
     """The title, linked to the article when its URL is http(s)."""
     title = _e(entry.title or entry.article_id)
-    if is_web_url(entry.url):
-        return f'<a href="{_e(entry.url)}" rel="noopener noreferrer">{title}</a>'
+    link = link_url(entry.url)
+    if link:
+        return f'<a href="{_e(link)}" rel="noopener noreferrer">{title}</a>'
     return title
 
 
@@ -207,7 +203,16 @@ def render_jsonl(digest: Digest) -> str:
     return "".join(json.dumps(entry.to_record(), ensure_ascii=False) + "\n" for entry in entries)
 
 
-RENDERERS = {"md": render_markdown, "html": render_html, "jsonl": render_jsonl}
+def render_atom(digest: Digest) -> str:
+    return syndication.render_digest_feed(digest, "atom")
+
+
+def render_rss(digest: Digest) -> str:
+    return syndication.render_digest_feed(digest, "rss")
+
+
+RENDERERS = {"md": render_markdown, "html": render_html, "jsonl": render_jsonl, "atom": render_atom,
+             "rss": render_rss}
 
 
 def render_digest(digest: Digest, fmt: str) -> str:
@@ -217,7 +222,7 @@ def render_digest(digest: Digest, fmt: str) -> str:
 
 
 def format_for_path(path: str | Path | None, default: str = "md") -> str:
-    """The digest format a file name asks for (.md/.markdown, .html/.htm, .jsonl)."""
+    """The digest format a file name asks for (.md/.markdown, .html/.htm, .jsonl, .atom, .rss)."""
     return outputs.format_for_path(path, default, FORMATS)
 
 

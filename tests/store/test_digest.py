@@ -5,7 +5,10 @@ from pathlib import Path
 import pytest
 
 from summarizer.articles import Article
-from summarizer.digest import (
+from summarizer.ingest.feeds import load_source_articles
+from summarizer.pipeline import RunSettings
+from summarizer.store import Store
+from summarizer.store.digest import (
     build_digest,
     format_for_path,
     parse_duration,
@@ -16,12 +19,11 @@ from summarizer.digest import (
     since_moment,
     write_digest,
 )
-from summarizer.ingest.feeds import load_source_articles
-from summarizer.resumable import run_with_store
-from summarizer.store import Store
+from summarizer.store.resumable import run_with_store
 from tests.browser import dump_dom, screenshot
 from tests.fakes import fake_spec
 
+TWO_BULLETS = RunSettings(n_bullets=2)
 GAZETTE = "https://gazette.example/feed.xml"
 SCIENCE = "https://science.example/atom.xml"
 
@@ -72,7 +74,7 @@ def digest_store(tmp_path, fake_backend_registered):
     store.record_feed_poll(GAZETTE, title="Harbor City Gazette")
     store.record_feed_poll(SCIENCE, title="Valley Science Notes")
     backend = fake_backend_registered.create_backend(fake_spec(fail_on=["broken"]))
-    run_with_store(articles, backend, 2, store, quiet=True)
+    run_with_store(articles, backend, store, TWO_BULLETS, quiet=True)
     yield store
     store.close()
 
@@ -145,7 +147,7 @@ def test_local_file_content_appears_nowhere(feed_server, fetcher, tmp_path, fake
     with Store(path) as store:
         backend = fake_backend_registered.create_backend(fake_spec())
         result = run_with_store(load_source_articles(feed_server.url("/passwd.xml"), fetcher, store),
-                                backend, 2, store, quiet=True)
+                                backend, store, TWO_BULLETS, quiet=True)
         digest = recent_digest(store)
         outputs = [render_digest(digest, fmt) for fmt in ("md", "html", "jsonl")]
         outputs.append(repr(store.runs()) + repr(store.article_errors()) + repr(result))

@@ -16,8 +16,11 @@ from summarizer.backends.base import Backend, BackendOptions
 from summarizer.specs import ModelSpec
 
 STALL_ENV = "SLOW_BACKEND_STALL_AFTER"
+# A file to which every summarized article id is appended (one line each, from any process), so a
+# test can count the summarizations that concurrent runs did between them.
+LOG_ENV = "SLOW_BACKEND_LOG"
 BACKEND_ID = "slow-test"
-REGISTRY_ENTRY = "tests.feeds.slow_backend:SlowBackend"
+REGISTRY_ENTRY = "tests.store.slow_backend:SlowBackend"
 
 
 class SlowOptions(BackendOptions):
@@ -35,6 +38,7 @@ class SlowBackend(Backend):
         self.articles_seen: list[str] = []
         stall = os.environ.get(STALL_ENV)
         self.stall_after = int(stall) if stall else None
+        self.log_path = os.environ.get(LOG_ENV)
 
     def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str]:
         replies = []
@@ -43,6 +47,9 @@ class SlowBackend(Backend):
                 time.sleep(120)
             time.sleep(self.options.delay_s)
             self.articles_seen.append(article.id)
+            if self.log_path:
+                with open(self.log_path, "a", encoding="utf-8") as log:  # one short append: atomic
+                    log.write(f"{os.getpid()} {article.id}\n")
             first_sentence = article.text.split(". ")[0].rstrip(".")
             replies.append(f"- {first_sentence}.")
         return replies

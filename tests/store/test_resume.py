@@ -10,13 +10,14 @@ import pytest
 
 from summarizer.articles import Article
 from summarizer.ingest.feeds import load_source_articles
-from summarizer.pipeline import WINDOW, summarize_articles
-from summarizer.resumable import Progress, format_report, run_with_store, summary_key
+from summarizer.pipeline import WINDOW, RunSettings, summarize_articles
 from summarizer.store import Store
+from summarizer.store.resumable import Progress, format_report, run_with_store, summary_key
 from tests.conftest import PROJECT_ROOT
 from tests.fakes import fake_spec
-from tests.feeds import slow_backend
+from tests.store import slow_backend
 
+TWO_BULLETS = RunSettings(n_bullets=2)
 ARTICLE_COUNT = 200
 # The pipeline hands the backend WINDOW articles at a time and the runner commits each summary as the
 # window yields it; stalling after 150 articles lets the complete windows before it (2 x 64 = 128
@@ -31,13 +32,14 @@ SUBPROCESS_RUN = f"""
 import sys
 from summarizer.backends import registry
 registry.BACKENDS[{slow_backend.BACKEND_ID!r}] = {slow_backend.REGISTRY_ENTRY!r}
-from summarizer.resumable import run_with_store
+from summarizer.pipeline import RunSettings
+from summarizer.store.resumable import run_with_store
 from summarizer.store import Store
-from tests.feeds.slow_backend import fixture_articles, slow_spec
+from tests.store.slow_backend import fixture_articles, slow_spec
 
 store = Store(sys.argv[1])
 backend = registry.create_backend(slow_spec())
-run_with_store(fixture_articles({ARTICLE_COUNT}), backend, 2, store, quiet=True)
+run_with_store(fixture_articles({ARTICLE_COUNT}), backend, store, RunSettings(n_bullets=2), quiet=True)
 """
 
 
@@ -94,7 +96,7 @@ def test_sigkill_mid_run_then_rerun_completes_without_duplicates(tmp_path, slow_
 
     backend = slow_backend_registered.create_backend(slow_backend.slow_spec())
     with Store(path) as store:
-        result = run_with_store(slow_backend.fixture_articles(ARTICLE_COUNT), backend, 2, store, quiet=True)
+        result = run_with_store(slow_backend.fixture_articles(ARTICLE_COUNT), backend, store, TWO_BULLETS, quiet=True)
         runs = store.runs()
     assert len(backend.articles_seen) == ARTICLE_COUNT - committed
     assert result.summarized == ARTICLE_COUNT - committed and result.new_articles == 0
@@ -107,12 +109,14 @@ def test_second_poll_is_conditional_and_summarizes_nothing(feed_server, fetcher,
     url = feed_server.url("/rss.xml")
     with Store(tmp_path / "feeds.db") as store:
         first_backend = fake_backend_registered.create_backend(fake_spec())
-        first = run_with_store(load_source_articles(url, fetcher, store), first_backend, 2, store, quiet=True)
+        first = run_with_store(load_source_articles(url, fetcher, store), first_backend, store, TWO_BULLETS,
+                               quiet=True)
         assert (first.new_articles, first.summarized, first.failed) == (3, 3, 0)
         assert store.feed_state(url).etag
 
         second_backend = fake_backend_registered.create_backend(fake_spec())
-        second = run_with_store(load_source_articles(url, fetcher, store), second_backend, 2, store, quiet=True)
+        second = run_with_store(load_source_articles(url, fetcher, store), second_backend, store, TWO_BULLETS,
+                                quiet=True)
         assert (second.ingested, second.new_articles, second.summarized) == (0, 0, 0)
         assert second_backend.calls == [] and not second_backend._loaded  # the model is not even loaded
         assert store.summary_count() == 3
@@ -134,7 +138,7 @@ def test_errors_are_stored_and_listed(tmp_path, fake_backend_registered):
         for i in range(3)
     ] + [Article(id="https://news.example/broken", url="https://news.example/broken", text="", error="HTTP 404")]
     with Store(tmp_path / "errors.db") as store:
-        result = run_with_store(articles, backend, 2, store, quiet=True)
+        result = run_with_store(articles, backend, store, TWO_BULLETS, quiet=True)
         (manifest,) = store.runs()
         stored_errors = store.conn.execute("SELECT error FROM summaries WHERE error IS NOT NULL").fetchall()
     assert result.errors[0] == ("https://news.example/broken", "HTTP 404")
@@ -157,7 +161,7 @@ def test_failing_input_does_not_stop_the_backlog(tmp_path, fake_backend_register
 
     backend = fake_backend_registered.create_backend(fake_spec())
     with Store(tmp_path / "s.db") as store:
-        result = run_with_store(broken_source(), backend, 2, store, quiet=True)
+        result = run_with_store(broken_source(), backend, store, TWO_BULLETS, quiet=True)
     assert result.summarized == 1
     assert result.errors == [("<ingest>", "OSError: connection reset while reading the feed")]
 
@@ -170,9 +174,9 @@ def test_backlog_can_be_left_alone(tmp_path, fake_backend_registered):
     with Store(tmp_path / "s.db") as store:
         store.add_articles([old])
         backend = fake_backend_registered.create_backend(fake_spec())
-        result = run_with_store([new], backend, 2, store, include_backlog=False, quiet=True)
+        result = run_with_store([new], backend, store, TWO_BULLETS, include_backlog=False, quiet=True)
         assert backend.calls == [["new"]] and result.summarized == 1
-        key = summary_key(backend, 2)
+        key = summary_key(backend.spec, TWO_BULLETS)
         assert [a.id for a in store.pending_articles(key)] == ["old"]
 
 
@@ -194,7 +198,7 @@ def test_progress_goes_to_the_given_stream_unless_quiet(tmp_path, fake_backend_r
     backend = fake_backend_registered.create_backend(fake_spec())
     articles = [Article(id="q", url="https://news.example/q", text="The run prints one progress line here. Only one.")]
     with Store(tmp_path / "s.db") as store:
-        run_with_store(articles, backend, 2, store, quiet=quiet, progress_stream=stream)
+        run_with_store(articles, backend, store, TWO_BULLETS, quiet=quiet, progress_stream=stream)
     output = stream.getvalue()
     assert output == "" if quiet else ("1/1" in output and "articles/s" in output)
 
@@ -206,17 +210,26 @@ def test_another_summarizer_gets_only_pending_articles_and_no_local_load(tmp_pat
     backend = fake_backend_registered.create_backend(fake_spec())
     handed: list[list[str]] = []
 
-    def summarize(pending, spec_holder, n_bullets, bullet_max_chars):
-        handed.append([article.id for article in pending])
-        worker = fake_backend_registered.create_backend(spec_holder.spec)  # as a Ray actor builds its own
-        return summarize_articles(pending, worker, n_bullets, bullet_max_chars)
+    class ElsewhereSummarizer:
+        """A Summarizer whose model lives elsewhere, as RaySummarizer's actors build their own."""
+
+        spec = backend.spec
+
+        def load(self):
+            return None
+
+        def summarize(self, pending, settings):
+            pending = list(pending)  # the runner hands an iterator that claims work as it is read
+            handed.append([article.id for article in pending])
+            worker = fake_backend_registered.create_backend(self.spec)
+            return summarize_articles(pending, worker, settings)
 
     with Store(tmp_path / "s.db") as store:
-        run_with_store([done], backend, 2, store, quiet=True)
+        run_with_store([done], backend, store, TWO_BULLETS, quiet=True)
         loads_before = backend.calls
-        result = run_with_store([done, fresh], backend, 2, store, quiet=True, summarize=summarize)
-        again = run_with_store([done, fresh], backend, 2, store, quiet=True, summarize=summarize)
-        assert store.pending_articles(summary_key(backend, 2)) == []
+        result = run_with_store([done, fresh], ElsewhereSummarizer(), store, TWO_BULLETS, quiet=True)
+        again = run_with_store([done, fresh], ElsewhereSummarizer(), store, TWO_BULLETS, quiet=True)
+        assert store.pending_articles(summary_key(backend.spec, TWO_BULLETS)) == []
     assert handed == [["fresh"]]  # the second rerun had nothing pending: summarize not called
     assert backend.calls == loads_before
     assert (result.summarized, again.summarized) == (1, 0)
