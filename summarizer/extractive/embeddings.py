@@ -7,7 +7,7 @@ pipeline (Transformer -> mean pooling -> L2 normalize) without importing sentenc
 - ``numpy``: summarizer.extractive.bert_numpy, no torch import, so the default model starts in well
   under a second (BERT models such as MiniLM);
 - ``torch-bert``: the same network and weight arrays computed by torch (summarizer.extractive.bert_torch),
-  about 2x numpy's speed once torch is imported (BERT models);
+  faster than numpy over many articles once torch is imported (BERT models);
 - ``torch``: transformers' AutoModel, for any other encoder architecture;
 - ``auto`` (the default): ``numpy`` for a BERT model until the encoder has seen ``TORCH_AFTER_TOKENS``
   tokens, then ``torch-bert``; ``torch`` for other models. A one-article run never pays torch's import,
@@ -36,8 +36,8 @@ Dtype = Literal["float32", "bfloat16"]
 # Padded tokens per encoder call: enough rows for efficient matrix products, activations in cache.
 BATCH_TOKENS = 2048
 # `auto` moves from numpy to torch-bert once this many tokens were encoded (as a ski rental: when
-# numpy has spent about what importing torch costs, ~1.5 s on 2 cores). One article is ~1000 tokens,
-# so runs of a few articles stay on numpy (eval/points-engines.md).
+# numpy has spent about what importing torch costs). One article is ~1000 tokens, so runs of a few
+# articles stay on numpy (the measurements are in git history: eval/points-engines.md).
 TORCH_AFTER_TOKENS = 4096
 
 log = logging.getLogger(__name__)
