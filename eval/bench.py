@@ -140,7 +140,7 @@ def worker_speed(payload: dict[str, Any]) -> dict[str, Any]:
     """Child: summarize the articles with one spec, model load and a warm-up batch untimed."""
     from summarizer.articles import Article
     from summarizer.backends.registry import create_backend
-    from summarizer.pipeline import summarize_articles
+    from summarizer.pipeline import RunSettings, summarize_articles
     from summarizer.specs import resolve_spec
 
     spec = resolve_spec(payload["model"])
@@ -148,9 +148,10 @@ def worker_speed(payload: dict[str, Any]) -> dict[str, Any]:
         spec = spec.model_copy(update={"options": {**spec.options, "threads": payload["threads"]}})
     backend = create_backend(spec)
     articles = [Article(id=str(i), text=text) for i, text in enumerate(payload["texts"])]
-    list(summarize_articles(articles[:1], backend, 3))
+    settings = RunSettings(n_bullets=3)
+    list(summarize_articles(articles[:1], backend, settings))
     with stopwatch() as times:
-        summaries = list(summarize_articles(articles, backend, 3))
+        summaries = list(summarize_articles(articles, backend, settings))
     failed = [s.error for s in summaries if s.error]
     if failed:
         raise RuntimeError(f"{payload['model']}: {failed[0]}")
