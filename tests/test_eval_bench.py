@@ -58,6 +58,7 @@ def test_the_speed_worker_summarizes_every_article_with_the_thread_setting_appli
     texts = ["The council approved the budget on Tuesday after a long debate in the town hall. "
              "Officials said the plan adds buses to the network next year. Critics called it rushed."] * 2
     result = bench.worker_speed({"model": "lead-3", "threads": "spec", "texts": texts})
-    assert result["items"] == 2 and all(text.count("\n") == 2 for text in result["texts"])
+    assert result["items"] == 2 and result["texts"][0] == result["texts"][1]
+    assert result["texts"][0].startswith("The council approved the budget")
     unlimited = bench.worker_speed({"model": "points", "threads": None, "texts": texts[:1]})
     assert unlimited["items"] == 1 and unlimited["texts"][0]
