@@ -36,6 +36,8 @@ class Article:
     references: list[list[str]] = field(default_factory=list)
     error: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # ISO 639-1 code ("en", "uk"...), identified by summarizer.language.article_language when first needed.
+    language: str | None = None
 
     @property
     def content_hash(self) -> str:
@@ -67,10 +69,14 @@ class Summary:
     n_chunks: int = 1
     truncated_tokens: int = 0
     reference_bullets: list[str] = field(default_factory=list)
+    # The article's language (ISO 639-1; None when too short to tell) and, for the embedding method,
+    # the sentence encoder chosen for that language ("minilm", "usem3").
+    language: str | None = None
+    encoder: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         record = asdict(self)
-        for optional in ("reference_bullets", "warning"):
+        for optional in ("reference_bullets", "warning", "encoder"):
             if not record[optional]:
                 del record[optional]
         return record

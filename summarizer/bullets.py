@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from summarizer.injection import is_instruction_to_model
-from summarizer.text import content_tokens, normalize_whitespace, split_sentences
+from summarizer.text import content_tokens, normalize_whitespace, split_sentences, word_count
 
 DEFAULT_MAX_CHARS = 300
 MIN_WORDS = 4
@@ -132,7 +132,7 @@ def to_bullets(
         is_last_line = index == len(candidates) - 1
         for part_index, part in enumerate(parts):
             part = _SPACE_BEFORE_PUNCT.sub(r"\1", part).strip()
-            if len(part.split()) < min_words or is_instruction_to_model(part):
+            if word_count(part) < min_words or is_instruction_to_model(part):
                 continue  # a fragment, or an injection the model obeyed or copied
             is_last = is_last_line and part_index == len(parts) - 1
             if not _is_complete(part):

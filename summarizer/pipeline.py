@@ -23,6 +23,7 @@ from summarizer.articles import Article, Summary
 from summarizer.backends.base import Backend, BackendOutput
 from summarizer.bullets import to_bullets
 from summarizer.config import RunConfig, load_config
+from summarizer.language import article_language
 from summarizer.specs import ModelSpec
 from summarizer.text import split_sentences
 
@@ -87,6 +88,8 @@ class RunStats:
     load_seconds: float | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    # Articles per identified language (summarizer.language); the report shows them when they mix.
+    languages: dict[str, int] = field(default_factory=dict)
 
     @property
     def succeeded(self) -> int:
@@ -98,6 +101,8 @@ class RunStats:
 
     def record(self, summary: Summary) -> None:
         self.articles += 1
+        if summary.language:
+            self.languages[summary.language] = self.languages.get(summary.language, 0) + 1
         if summary.error:
             self.failed += 1
             self.errors.append((summary.id, summary.error))
@@ -151,6 +156,7 @@ def error_summary(article: Article, model: str, error: str | None) -> Summary:
     return Summary(
         id=article.id, title=article.title, url=article.url, bullets=[], model=model, error=error,
         source=article.source, published=article.published, reference_bullets=article.reference_bullets,
+        language=article_language(article), encoder=article.metadata.get("sentence_encoder"),
     )
 
 

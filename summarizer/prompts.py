@@ -8,6 +8,7 @@ not a command. Tags inside the article are neutralised so the fence cannot be cl
 from __future__ import annotations
 
 from summarizer.articles import Article
+from summarizer.language import bullet_language, language_name
 
 # Opens the article fence in USER_TEMPLATE: everything before it is the same for every article.
 ARTICLE_OPEN = "<article>\n"
@@ -31,7 +32,7 @@ Rules:
 {body}
 </article>
 
-Write the {n} bullet points now, nothing else."""
+Write the {n} bullet points now, {language}, nothing else."""
 
 
 def fence_article(article: Article) -> str:
@@ -40,13 +41,25 @@ def fence_article(article: Article) -> str:
     return body.replace("<article>", "<article\u200b>").replace("</article>", "</article\u200b>")
 
 
+def language_instruction(code: str | None) -> str:
+    """How the prompt names the bullets' language; after the article, so the text before the article
+    stays the same for every article (prompt caches reuse it)."""
+    if code is None:
+        return "in the language the article is written in"
+    name = language_name(code)
+    return f"in {name}" if name != code else f"in the language with ISO 639-1 code '{code}'"
+
+
 def build_messages(article: Article, n_bullets: int) -> list[dict[str, str]]:
+    """The chat messages for one article; the bullets are asked for in ``bullet_language(article)``:
+    the article's own language, or the one given with ``summarizer run --language``."""
+    language = language_instruction(bullet_language(article))
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": USER_TEMPLATE.format(n=n_bullets, body=fence_article(article))},
+        {"role": "user", "content": USER_TEMPLATE.format(n=n_bullets, body=fence_article(article), language=language)},
     ]
 
 
 def prompt_overhead_text(n_bullets: int) -> str:
     """The prompt without an article, to measure how many tokens the instructions cost."""
-    return SYSTEM_PROMPT + USER_TEMPLATE.format(n=n_bullets, body="")
+    return SYSTEM_PROMPT + USER_TEMPLATE.format(n=n_bullets, body="", language=language_instruction("en"))

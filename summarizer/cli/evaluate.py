@@ -15,8 +15,9 @@ def add_eval_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("scoring")
     group.add_argument("--rouge", choices=("rouge-score", "rouge155"), default="rouge-score",
                        help="rouge-score: identical to Google's package; rouge155: the official ROUGE-1.5.5 script")
-    group.add_argument("--tokenizer", choices=("default", "unicode"), default="default",
-                       help="unicode scores Cyrillic, CJK and accented text instead of dropping it")
+    group.add_argument("--tokenizer", choices=("auto", "default", "unicode"), default="auto",
+                       help="unicode scores Cyrillic, CJK and accented text instead of dropping it; auto (the "
+                       "default) picks unicode for mostly non-Latin references, with a notice")
     group.add_argument("--no-stemmer", action="store_true", help="turn Porter stemming off")
     group.add_argument("--reference-set", choices=("first", "all"), default="first",
                        help="first reference only, or all (max and mean over references)")
@@ -67,7 +68,10 @@ def handle_eval(args: argparse.Namespace) -> int:
         return 2
     from summarizer.evaluation.report import rouge_description
 
-    result = Evaluator(eval_config(args)).evaluate(predictions, references)
+    evaluator = Evaluator(eval_config(args))
+    result = evaluator.evaluate(predictions, references)
+    if evaluator.tokenizer_notice:
+        print(f"note: {evaluator.tokenizer_notice}", file=sys.stderr)
     print(format_table(result))
     print(f"articles {result.counts['articles']}, missing predictions {result.counts['missing_predictions']}, "
           f"failed {result.counts['failed_predictions']}, lead fallbacks {result.counts['fallback_predictions']}")

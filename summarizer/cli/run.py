@@ -48,6 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--allow-private-hosts", action="store_true",
                         help="also fetch from loopback and private addresses, for intranet feeds (default: off, "
                              "or $SUMMARIZER_ALLOW_PRIVATE_HOSTS=1); link-local stays refused, see docs/security.md")
+    parser.add_argument("--language", metavar="CODE",
+                        help="generative models write the bullets in this language (ISO 639-1, e.g. en) "
+                        "(default: each article's own language)")
     engine = parser.add_argument_group("scale out (see README: When one machine is not enough)")
     engine.add_argument("--engine", choices=("local", "ray"), default="local",
                         help="where the model runs: this process or Ray actors (default: %(default)s)")
@@ -106,7 +109,7 @@ def print_report(stats: RunStats, model: str) -> None:
     stream = sys.stderr
     load = f"; model load {stats.load_seconds:.1f} s" if stats.load_seconds is not None else ""
     print(f"summarized {stats.succeeded}/{stats.articles} articles with {model} in {stats.seconds:.1f} s "
-          f"({stats.articles_per_second:.2f} articles/s{load})", file=stream)
+          f"({stats.articles_per_second:.2f} articles/s{load})" + mixed_languages(stats.languages), file=stream)
     if stats.warnings:
         print(f"{len(stats.warnings)} with a warning:", file=stream)
         for article_id, warning in stats.warnings:
@@ -129,11 +132,20 @@ def make_summarizer(args: argparse.Namespace, backend: Backend) -> Summarizer:
     return LocalSummarizer(backend)
 
 
+def mixed_languages(languages: dict[str, int]) -> str:
+    """"; languages: en 3, uk 2" when a batch mixes languages, else nothing."""
+    if len(languages) < 2:
+        return ""
+    return "; languages: " + ", ".join(f"{code} {count}" for code, count in sorted(languages.items(),
+                                                                                 key=lambda item: -item[1]))
+
+
 def handle(args: argparse.Namespace) -> int:
     from summarizer.backends.registry import backend_for
     from summarizer.config import load_config
     from summarizer.hub import ModelUnavailableError
     from summarizer.ingest import format_skipped
+    from summarizer.language import is_language_code, with_bullet_language
     from summarizer.outputs import format_for_path, open_writer
     from summarizer.pipeline import RunSettings, run
 
@@ -147,6 +159,9 @@ def handle(args: argparse.Namespace) -> int:
     if not args.inputs and not args.feeds:
         print("error: give at least one INPUT or --feeds FILE", file=sys.stderr)
         return EXIT_UNUSABLE
+    if args.language and not is_language_code(args.language):
+        print(f"error: --language {args.language!r} is not an ISO 639-1 code such as en, uk, de", file=sys.stderr)
+        return EXIT_UNUSABLE
     try:
         backend = backend_for(model)
         if not args.store and args.engine == "local":
@@ -155,6 +170,9 @@ def handle(args: argparse.Namespace) -> int:
     except (ModelUnavailableError, ValueError, FileNotFoundError, ImportError) as error:
         print(f"error: cannot use model '{model}': {error}", file=sys.stderr)
         return EXIT_UNUSABLE
+    if args.language and not backend.abstractive:
+        print(f"note: --language {args.language} applies to generative models; {model} quotes the article's "
+              "own sentences", file=sys.stderr)
     options = ingest_options(args, config.max_chars)
     if args.store and args.out:
         print("error: with --store, write outputs with `summarizer digest --store ... --out FILE`", file=sys.stderr)
@@ -163,7 +181,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.store:
         return run_into_store(args, summarizer, settings, options)
     # --limit counts articles over the whole run, not per input.
-    articles = islice(iter_inputs(args.inputs, options), args.limit)
+    articles = with_bullet_language(islice(iter_inputs(args.inputs, options), args.limit), args.language)
     fmt = args.format or format_for_path(args.out, config.format)
     try:
         with open_writer(args.out, fmt) as writer:
@@ -184,6 +202,7 @@ def run_into_store(args: argparse.Namespace, summarizer: Summarizer, settings: R
     from summarizer.ingest import format_skipped
     from summarizer.ingest.feeds import handles_source, iter_source_articles, load_feed_list
     from summarizer.ingest.http import Fetcher
+    from summarizer.language import with_bullet_language
     from summarizer.store import Store, StoreError
     from summarizer.store.resumable import format_report, run_with_store
 
@@ -198,7 +217,8 @@ def run_into_store(args: argparse.Namespace, summarizer: Summarizer, settings: R
     with store, Fetcher(allow_private_hosts=options.allow_private_hosts) as fetcher:
         articles = chain(iter_source_articles(feed_sources, fetcher, store), iter_inputs(other_sources, options))
         try:
-            result = run_with_store(islice(articles, args.limit), summarizer, store, settings, quiet=args.quiet)
+            articles = with_bullet_language(islice(articles, args.limit), args.language)
+            result = run_with_store(articles, summarizer, store, settings, quiet=args.quiet)
         except (ImportError, RuntimeError, ValueError) as error:  # Ray missing or failed; the manifest says so too
             print(f"error: {error}", file=sys.stderr)
             return EXIT_UNUSABLE

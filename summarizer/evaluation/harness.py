@@ -21,7 +21,12 @@ from summarizer.evaluation.bullet_metrics import bullet_metrics
 from summarizer.evaluation.faithfulness import fragment_stats, unsupported_items
 from summarizer.evaluation.rouge import RougeScorer
 from summarizer.evaluation.stats import bootstrap_ci
-from summarizer.evaluation.tokenize import UnicodeTokenizer
+from summarizer.evaluation.tokenize import (
+    UnicodeTokenizer,
+    choose_tokenizer,
+    references_language,
+    stemmer_description,
+)
 from summarizer.text import split_sentences
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
@@ -32,7 +37,8 @@ HEADLINE_METRICS = ("rouge1_f", "rouge2_f", "rougeL_f", "rougeLsum_f")
 @dataclass
 class EvalConfig:
     rouge_mode: str = "rouge-score"  # or "rouge155"
-    tokenizer: str = "default"  # or "unicode" (Cyrillic, CJK, accented text)
+    # "auto": "unicode" when the references are mostly non-Latin text (with a notice), else "default"
+    tokenizer: str = "auto"  # or "default" (rouge-score's) or "unicode" (Cyrillic, CJK, accented text)
     use_stemmer: bool = True
     # "first": the article's first reference only (the usual CNN/DM protocol);
     # "all": every reference, combined per article by max (headline keys) and by mean (*_mean keys).
@@ -147,12 +153,28 @@ class Evaluator:
 
     def __init__(self, config: EvalConfig | None = None):
         self.config = config or EvalConfig()
+        # Set by use_tokenizer_for when "auto" switched to the Unicode tokenizer: the CLI shows it.
+        self.tokenizer_notice: str | None = None
+        self.build_scorer("unicode" if self.config.tokenizer == "unicode" else "default")
+        self._semantic = None
+
+    def build_scorer(self, tokenizer_name: str, language: str | None = None) -> None:
         tokenizer = None
-        if self.config.tokenizer == "unicode":
-            tokenizer = UnicodeTokenizer(use_stemmer=self.config.use_stemmer)
+        if tokenizer_name == "unicode":
+            tokenizer = UnicodeTokenizer(use_stemmer=self.config.use_stemmer, language=language)
         self.scorer = RougeScorer(rouge_types=ROUGE_TYPES, mode=self.config.rouge_mode,
                                   use_stemmer=self.config.use_stemmer, tokenizer=tokenizer)
-        self._semantic = None
+
+    def use_tokenizer_for(self, references: dict[str, ReferenceItem]) -> None:
+        """With tokenizer "auto", score mostly non-Latin references with the Unicode tokenizer; the Unicode
+        tokenizer stems by the references' language (summarizer.evaluation.tokenize.stemmer_description)."""
+        texts = ["\n".join(reference) for item in references.values() for reference in item.references[:1]]
+        name, notice = choose_tokenizer(texts, self.config.tokenizer)
+        if name == "unicode":
+            language = references_language(texts)
+            self.build_scorer(name, language)
+            stemming = stemmer_description(language, self.config.use_stemmer)
+            self.tokenizer_notice = f"{notice} Stemming: {stemming}." if notice else None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -208,6 +230,7 @@ class Evaluator:
         return row
 
     def evaluate(self, predictions: dict[str, PredictionItem], references: dict[str, ReferenceItem]) -> EvalResult:
+        self.use_tokenizer_for(references)
         per_article = [self.score_article(predictions.get(key), references[key]) for key in references]
         return self.summarize(per_article, predictions, references)
 

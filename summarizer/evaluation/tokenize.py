@@ -97,18 +97,59 @@ def _unicode_word_pattern() -> re.Pattern[str]:
     return re.compile(f"[\\w{''.join(ranges)}]+")
 
 
+# NLTK's Snowball stemmers (pure Python, nothing to download), by ISO 639-1 code. A language without
+# one (Ukrainian, Polish, Czech, Greek, CJK...) is scored on unstemmed words.
+SNOWBALL_LANGUAGES = {
+    "ar": "arabic", "da": "danish", "nl": "dutch", "fi": "finnish", "fr": "french", "de": "german",
+    "hu": "hungarian", "it": "italian", "no": "norwegian", "nb": "norwegian", "pt": "portuguese",
+    "ro": "romanian", "ru": "russian", "es": "spanish", "sv": "swedish",
+}
+
+
+@lru_cache(maxsize=len(SNOWBALL_LANGUAGES))
+def _snowball(language: str):
+    from nltk.stem.snowball import SnowballStemmer
+
+    return SnowballStemmer(SNOWBALL_LANGUAGES[language])
+
+
+def stemmer_description(language: str | None, use_stemmer: bool = True) -> str:
+    """Which stemmer the Unicode tokenizer applies to text in ``language`` (for notices and docs)."""
+    if not use_stemmer:
+        return "no stemming (--no-stemmer)"
+    if language in (None, "en"):
+        return "Porter (English) on Latin-letter words only"
+    if language in SNOWBALL_LANGUAGES:
+        return f"Snowball ({SNOWBALL_LANGUAGES[language]})"
+    return f"no stemmer exists here for '{language}': words are compared unstemmed"
+
+
 class UnicodeTokenizer:
     """NFKC + casefold, tokens are runs of letters/digits/marks of any script, CJK per character.
 
-    Stemming (NLTK Porter, as the default tokenizer) is applied to ASCII words only: it is an English
-    stemmer and would mangle other languages.
+    Stemming follows ``language`` (ISO 639-1, the references' language): English or not given, NLTK
+    Porter (as the default tokenizer) on ASCII words only, since it is an English stemmer and would
+    mangle other languages; a language with a Snowball stemmer (SNOWBALL_LANGUAGES), that stemmer on
+    every word; any other language, no stemming.
     """
 
     lines_are_independent = True  # NFKC and casefold never join or produce a newline
 
-    def __init__(self, use_stemmer: bool = True):
+    def __init__(self, use_stemmer: bool = True, language: str | None = None):
         self.use_stemmer = use_stemmer
-        self.name = "unicode-nfkc-casefold" + ("+porter-nltk-ascii" if use_stemmer else "")
+        self.language = language
+        # None: no stemming; "porter-ascii": Porter on ASCII words; otherwise a Snowball stem function.
+        self._stem = None
+        if not use_stemmer:
+            suffix = ""
+        elif language in (None, "en"):
+            suffix, self._stem = "+porter-nltk-ascii", "porter-ascii"
+        elif language in SNOWBALL_LANGUAGES:
+            suffix = f"+snowball-{SNOWBALL_LANGUAGES[language]}"
+            self._stem = lru_cache(maxsize=_STEM_CACHE_SIZE)(_snowball(language).stem)
+        else:
+            suffix = f"+no-stemmer-{language}"
+        self.name = "unicode-nfkc-casefold" + suffix
         self._words = _unicode_word_pattern()
 
     def tokenize(self, text: str) -> list[str]:
@@ -116,9 +157,72 @@ class UnicodeTokenizer:
         if _CJK_CHARACTER.search(text):
             text = _CJK_CHARACTER.sub(r" \g<0> ", text)
         tokens = self._words.findall(text)
-        if self.use_stemmer:
+        if self._stem is None:
+            return tokens
+        if self._stem == "porter-ascii":
             return [nltk_porter_stem(token) if token.isascii() else token for token in tokens]
-        return tokens
+        return [self._stem(token) for token in tokens]
+
+
+# --- choosing a tokenizer for the references ----------------------------------------------------
+
+# A text is "mostly non-Latin" when at least this share of its letters is outside the Latin script:
+# accented Latin (French, German) stays Latin, a few Cyrillic names inside English text do not count.
+NON_LATIN_SHARE = 0.5
+# References are switched to the Unicode tokenizer when at least this share of them is mostly
+# non-Latin: rouge-score's tokenizer would score those on their digits and ASCII words alone.
+NON_LATIN_REFERENCES_SHARE = 0.2
+TOKENIZER_CHOICES = ("auto", "default", "unicode")
+
+
+def _is_latin_letter(character: str) -> bool:
+    if character.isascii():
+        return True
+    # "LATIN SMALL LETTER E WITH ACUTE": every Latin letter's Unicode name says so.
+    return unicodedata.name(character, "").startswith("LATIN")
+
+
+def is_mostly_non_latin(text: str) -> bool:
+    """Whether most letters of ``text`` are of a non-Latin script (Cyrillic, Greek, CJK, Arabic...),
+    i.e. text that rouge-score's [a-z0-9] tokenizer would reduce to its digits."""
+    letters = [character for character in text if character.isalpha()]
+    if not letters:
+        return False
+    non_latin = sum(not _is_latin_letter(character) for character in letters)
+    return non_latin / len(letters) >= NON_LATIN_SHARE
+
+
+def references_language(references: list[str]) -> str | None:
+    """The language most references are written in (py3langid, summarizer.language), None if unknown."""
+    from summarizer.language import identify_language
+
+    counts: dict[str, int] = {}
+    for text in references:
+        language = identify_language(text)
+        if language:
+            counts[language] = counts.get(language, 0) + 1
+    return max(counts, key=lambda code: counts[code]) if counts else None
+
+
+def choose_tokenizer(references: list[str], requested: str = "auto") -> tuple[str, str | None]:
+    """The tokenizer to score ``references`` with ("default" or "unicode") and a notice for the user.
+
+    ``requested`` "default" or "unicode" is the user's explicit choice and is kept; "auto" picks the
+    Unicode tokenizer when enough references are mostly non-Latin, and says so.
+    """
+    if requested not in TOKENIZER_CHOICES:
+        raise ValueError(f"unknown tokenizer {requested!r}; choose one of {', '.join(TOKENIZER_CHOICES)}")
+    if requested != "auto":
+        return requested, None
+    non_latin = sum(is_mostly_non_latin(text) for text in references)
+    if not references or non_latin < NON_LATIN_REFERENCES_SHARE * len(references):
+        return "default", None
+    notice = (
+        f"{non_latin} of {len(references)} references are mostly non-Latin text, which the default ROUGE "
+        "tokenizer reduces to digits: scoring with the Unicode tokenizer, as --tokenizer unicode does. "
+        "Pass --tokenizer default to keep rouge-score's tokenizer."
+    )
+    return "unicode", notice
 
 
 # --- ROUGE-1.5.5 (Perl) ---------------------------------------------------------------------------

@@ -179,6 +179,20 @@ CLAUSE_MAX_WORDS = 20
 CLAUSE_MIN_WORDS = 10
 
 
+# Rules whose patterns are not English words: a wire-service dateline ("BERLIN (Reuters) -") and asides
+# in parentheses read the same in any language. The others match English speech verbs, connectives
+# and clause openers, and are never applied to text in another language.
+LANGUAGE_NEUTRAL_RULES = frozenset({"datelines", "parentheticals"})
+
+
+def rules_for_language(rules: Iterable[str], language: str | None) -> list[str]:
+    """The rules of ``rules`` that apply to text in ``language`` (ISO 639-1; None: not identified,
+    treated as English as before identification existed)."""
+    if language in (None, "en"):
+        return list(rules)
+    return [rule for rule in rules if rule in LANGUAGE_NEUTRAL_RULES]
+
+
 def _tidy(text: str, original: str) -> str:
     text = _SPACES.sub(" ", text).strip()
     if original and original[0] != " " and " ," not in original and " ." not in original:

@@ -17,7 +17,7 @@ from collections import Counter
 import numpy as np
 
 from summarizer.injection import is_instruction_to_model
-from summarizer.text import content_tokens
+from summarizer.text import content_tokens, word_count
 
 # Function words carry no topic: counting them makes every pair of sentences look alike.
 STOPWORDS = frozenset(
@@ -53,8 +53,8 @@ def is_junk_sentence(sentence: str, min_words: int = 5, max_words: int | None = 
     capitals (bylines such as "By JOHN SMITH and ANNA LEE"). ``max_words`` drops run-on captions
     glued to the text by scrapers, which no reader would accept as one bullet.
     """
-    words = sentence.split()
-    if len(words) < min_words or (max_words is not None and len(words) > max_words):
+    words = word_count(sentence)
+    if words < min_words or (max_words is not None and words > max_words):
         return True
     if not _LETTER.search(sentence) or _FURNITURE.search(sentence):
         return True
@@ -66,6 +66,19 @@ def is_junk_sentence(sentence: str, min_words: int = 5, max_words: int | None = 
 def is_heading(sentence: str) -> bool:
     """A line without closing punctuation: a section heading or a caption, not a statement."""
     return not _CLOSED.search(sentence)
+
+
+def _headline_key(text: str) -> str:
+    return " ".join(content_tokens(text))
+
+
+def headline_indices(sentences: list[str], title: str) -> list[int]:
+    """Indices of the sentences that are the article's headline (its title as a line of the text):
+    a headline announces the story, a bullet states one of its points."""
+    key = _headline_key(title) if title else ""
+    if not key:
+        return []
+    return [i for i, sentence in enumerate(sentences) if _headline_key(sentence) == key]
 
 
 def usable_sentence_indices(

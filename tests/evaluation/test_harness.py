@@ -82,7 +82,8 @@ def test_unicode_tokenizer_scores_cyrillic(tmp_path):
     bullets = ["Северная Корея направит войска."]
     references = write_jsonl(tmp_path / "r.jsonl", [{"id": "x", "reference_bullets": bullets}])
     predictions = write_jsonl(tmp_path / "p.jsonl", [{"id": "x", "bullets": bullets}])
-    default = Evaluator(EvalConfig(bootstrap_resamples=10, faithfulness=False))
+    # rouge-score's tokenizer, asked for explicitly (without a choice, "auto" switches to unicode).
+    default = Evaluator(EvalConfig(tokenizer="default", bootstrap_resamples=10, faithfulness=False))
     unicode = Evaluator(EvalConfig(tokenizer="unicode", bootstrap_resamples=10, faithfulness=False))
     assert default.evaluate(load_predictions(predictions), load_references(references)).per_article[0]["rouge1_f"] == 0
     assert unicode.evaluate(load_predictions(predictions), load_references(references)).per_article[0]["rouge1_f"] == 1

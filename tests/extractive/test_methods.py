@@ -279,3 +279,10 @@ def test_points_on_the_seed_beats_lead5(seed_file):
     assert results["points"][2] == 5
     assert results["points"][0] >= 0.50
     assert results["points"][1] > results["lead-5"][1]
+
+
+def test_chinese_sentences_are_not_fragments_for_lack_of_spaces():
+    from summarizer.extractive.methods import is_junk_sentence
+
+    assert not is_junk_sentence("市政府周二宣布，新的跨河大桥将于下个月正式通车，工程耗时两年。", min_words=10)
+    assert is_junk_sentence("大桥通车。", min_words=5)
