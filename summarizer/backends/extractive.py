@@ -93,9 +93,10 @@ class ExtractiveOptions(BackendOptions):
     # summaries for almost every dev-set article (git history: eval/points-engines.md).
     encoder_dtype: Literal["float32", "bfloat16"] = "float32"
     # Most threads numpy's BLAS, OpenMP and torch may use for this model's own computation, set around
-    # it only (summarizer.extractive.threads). One thread: their default of one spinning worker per
-    # core made the default model several times slower on a machine with other busy processes, and
-    # gained little even on an idle one (eval/bench.md, "Default model"). None = the libraries' default.
+    # it only (summarizer.extractive.threads). One thread by default: the libraries' default of one
+    # spinning worker per core made the model slower beside other busy processes and always cost more
+    # CPU time; it is faster only on a machine with idle cores (eval/bench.md, "Default model", measures
+    # both). None = the libraries' default.
     threads: int | None = Field(
         default=1, ge=1, description="most BLAS/OpenMP/torch threads for the model's own work; None = one per core"
     )

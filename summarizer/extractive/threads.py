@@ -2,9 +2,11 @@
 
 numpy's OpenBLAS and torch's OpenMP start one worker per core and keep them spinning between calls. On a
 machine whose cores are also busy with other processes, those workers wait on each other and a small
-encoder such as MiniLM runs several times slower than on one thread (eval/bench.md, section "Default
-model", measures both). The limit is set only around the model's own work and restored after it, so the
-rest of the process (another backend, the caller's own numpy) keeps its settings.
+encoder such as MiniLM runs slower than on one thread, while spending more CPU time (eval/bench.md,
+section "Default model", measures both settings, alone and beside a busy process).
+
+The limit is set only around the model's own work and restored after it, so the rest of the process
+(another backend, the caller's own numpy) keeps its settings.
 """
 
 from __future__ import annotations
