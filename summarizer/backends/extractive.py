@@ -26,6 +26,7 @@ from summarizer.extractive.compression import CLAUSE_MAX_WORDS, CLAUSE_MIN_WORDS
 from summarizer.extractive.embeddings import INSTALL_HINT, PACKAGED_MODEL
 from summarizer.extractive.multilingual import INSTALL_HINT as MULTILINGUAL_INSTALL_HINT
 from summarizer.extractive.multilingual import MINILM, USEM3
+from summarizer.extractive.threads import limited_threads
 from summarizer.language import article_language
 from summarizer.specs import ModelSpec
 from summarizer.text import split_sentences
@@ -83,14 +84,22 @@ class ExtractiveOptions(BackendOptions):
     # above for every article. Measured on the dev set before choosing: docs/languages.md.
     encoder_languages: list[str] | None = Field(default_factory=lambda: ["en"])
     multilingual_encoder: Literal["usem3"] = USEM3
-    # numpy: no torch import (fast start; BERT models only); torch-bert: the same network in torch (2x
-    # numpy over many articles); torch: transformers, any encoder; auto: numpy, then torch-bert once a
-    # run is long enough (summarizer.extractive.embeddings).
+    # numpy: no torch import (fast start; BERT models only); torch-bert: the same network in torch
+    # (faster than numpy over many articles); torch: transformers, any encoder; auto: numpy, then
+    # torch-bert once a run is long enough (summarizer.extractive.embeddings).
     encoder_engine: Literal["auto", "numpy", "torch-bert", "torch"] = "auto"
     # bfloat16: the torch engines' arithmetic in bfloat16, for CPUs with AMX or AVX512-BF16 (others
-    # emulate it); auto then runs torch-bert from the start. 2.33x numpy on the dev set, 99/100 same
-    # summaries, ROUGE within 0.05 (eval/points-engines.md).
+    # emulate it); auto then runs torch-bert from the start. Faster than numpy there, with the same
+    # summaries for almost every dev-set article (git history: eval/points-engines.md).
     encoder_dtype: Literal["float32", "bfloat16"] = "float32"
+    # Most threads numpy's BLAS, OpenMP and torch may use for this model's own computation, set around
+    # it only (summarizer.extractive.threads). One thread by default: the libraries' default of one
+    # spinning worker per core made the model slower beside other busy processes and always cost more
+    # CPU time; it is faster only on a machine with idle cores (eval/bench.md, "Default model", measures
+    # both). None = the libraries' default.
+    threads: int | None = Field(
+        default=1, ge=1, description="most BLAS/OpenMP/torch threads for the model's own work; None = one per core"
+    )
     # Compression rules applied to each chosen sentence (see summarizer.extractive.compression.RULES).
     compression: list[CompressionRule] = Field(default_factory=list)
     # trailing_clauses: end sentences longer than clause_max_words at a clause boundary, keeping
@@ -118,7 +127,8 @@ class ExtractiveBackend(Backend):
 
             options = self.options
             self.encoder = SentenceEncoder(options.encoder_path, batch_size=options.encode_batch_size,
-                                           engine=options.encoder_engine, dtype=options.encoder_dtype)
+                                           engine=options.encoder_engine, dtype=options.encoder_dtype,
+                                           threads=options.threads)
 
     def offline_status(self) -> tuple[bool, str]:
         if self.options.method != "embedding":
@@ -143,13 +153,15 @@ class ExtractiveBackend(Backend):
                            for article, sentences in zip(articles, sentence_lists, strict=True)]
         embeddings = self.embed_candidates(sentence_lists, candidate_lists, n_bullets, languages)
         texts = []
-        for article, language, sentences, candidates, vectors in zip(
-                articles, languages, sentence_lists, candidate_lists, embeddings, strict=True):
-            if self.options.method == "embedding":
-                # Recorded on the summary (Summary.encoder) by the pipeline.
-                article.metadata["sentence_encoder"] = self.encoder_name(language)
-            chosen = self.choose(sentences, candidates, n_bullets, vectors, language)
-            texts.append("\n".join(self.finish(sentences[i], language) for i in chosen))
+        # Ranking multiplies similarity matrices too (TextRank, LexRank, centrality): same thread limit.
+        with limited_threads(self.options.threads if self.options.method != "lead" else None):
+            for article, language, sentences, candidates, vectors in zip(
+                    articles, languages, sentence_lists, candidate_lists, embeddings, strict=True):
+                if self.options.method == "embedding":
+                    # Recorded on the summary (Summary.encoder) by the pipeline.
+                    article.metadata["sentence_encoder"] = self.encoder_name(language)
+                chosen = self.choose(sentences, candidates, n_bullets, vectors, language)
+                texts.append("\n".join(self.finish(sentences[i], language) for i in chosen))
         return texts
 
     # --- steps ---------------------------------------------------------------------------------
@@ -212,7 +224,9 @@ class ExtractiveBackend(Backend):
         for members in groups.values():
             encoder = self.encoder_for(languages[members[0]])
             flat = [sentence_lists[index][i] for index in members for i in candidate_lists[index]]
-            vectors = encoder.encode(flat)
+            # MiniLM also limits itself (after its switch to torch); this covers the multilingual encoder.
+            with limited_threads(self.options.threads):
+                vectors = encoder.encode(flat)
             offset = 0
             for index in members:
                 out[index] = vectors[offset : offset + len(candidate_lists[index])]

@@ -70,8 +70,8 @@ def generation_context(device: str, torch: Any) -> Any:
     """``torch.inference_mode`` for a generate() call, and on a CUDA device scaled-dot-product attention
     without cuDNN's kernel. torch sends half-precision attention with a padding mask to cuDNN first on
     Hopper and newer GPUs, and cuDNN builds an execution plan for every new shape: decoding makes one per
-    step as the cache grows. On an H200 that made our bf16 seq2seq backend 9x slower than fp32
-    (eval/bench-nvidia-h200.md); flash, memory-efficient and math kernels need no plans."""
+    step as the cache grows. On an H200 that made our bf16 seq2seq backend many times slower than fp32
+    (git history: eval/bench-nvidia-h200.md); flash, memory-efficient and math kernels need no plans."""
     from contextlib import ExitStack
 
     stack = ExitStack()

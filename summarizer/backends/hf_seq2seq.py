@@ -40,9 +40,10 @@ class Seq2SeqOptions(TransformersOptions):
     # A token the model writes for a line break (PEGASUS: "<n>"), turned back into one.
     newline_token: str | None = None
     # The encoder reads a batch in length-sorted groups of this many articles, each group padded only to
-    # its own longest; the decoder then runs on the whole batch. Padding to the longest of 32 articles
-    # (167-714 tokens) made a BART encoder take 1.45x as long as groups of 8 on a 2-core Xeon
-    # (eval/seq2seq-encoder-groups.md; groups of 4 and 16 were within the noise of 8).
+    # its own longest; the decoder then runs on the whole batch. Padding news articles of very different
+    # lengths to the longest of a large batch made a BART encoder clearly slower than groups of 8 on a
+    # 2-core CPU, and groups of 4 and 16 were no faster than 8 (the experiment is in git history:
+    # eval/seq2seq-encoder-groups.md).
     encoder_batch_size: int | None = Field(
         8, ge=1, description="articles encoded together (None = the whole batch at once)"
     )

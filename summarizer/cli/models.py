@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from summarizer.backends.registry import create_backend
-from summarizer.specs import list_specs
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("models", help="list model specs and whether each is usable offline")
+    parser = subparsers.add_parser("models", help="list model specs and whether each is usable offline",
+                                   description="Lists the specs in models/ (and $SUMMARIZER_MODELS_DIR, ./models) "
+                                               "with whether each can run offline right now, and why not.")
     parser.set_defaults(handler=handle)
 
 
 def model_rows() -> list[tuple[str, str, str, str]]:
+    from summarizer.backends.registry import create_backend
+    from summarizer.specs import list_specs
+
     rows = []
     for spec in list_specs():
         try:

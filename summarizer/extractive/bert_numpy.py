@@ -1,11 +1,11 @@
 """A BERT encoder forward pass in numpy, for sentence embeddings without importing torch.
 
-The default model's cold start was dominated by imports: torch (1.0 s) and transformers (0.8 s) before
+The default model's cold start was dominated by importing torch and transformers before
 all-MiniLM-L6-v2 computed anything. This module runs the same network (post-LayerNorm BERT with
 absolute positions and exact GELU) on the weights in ``model.safetensors`` with numpy's BLAS, and
 tokenizes with the model's own ``tokenizer.json`` through the ``tokenizers`` library, which is what
 transformers' fast tokenizer runs. Embeddings match the torch path to about 1e-6 (float32 sums in a
-different order); ``summarizer bench`` checks that the default model's summaries are unchanged.
+different order), which tests/extractive/test_embeddings.py checks.
 """
 
 from __future__ import annotations

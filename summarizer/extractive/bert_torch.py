@@ -1,8 +1,8 @@
 """The numpy BERT encoder's network computed by torch, on the very same weight arrays.
 
 Over many articles the default model's time is all in its encoder: on the SummEval dev set, numpy's
-single-threaded elementwise passes (GELU, LayerNorm, softmax) and padded rows made it about 2x slower
-than torch. Importing torch costs about a second, which a one-article run should not pay, so
+single-threaded elementwise passes (GELU, LayerNorm, softmax) and padded rows made it clearly slower
+than torch. Importing torch costs more than a short run's whole encoding, which a one-article run should not pay, so
 ``SentenceEncoder``'s ``auto`` engine starts with numpy and moves here once a run has encoded enough to
 repay the import (summarizer.extractive.embeddings).
 

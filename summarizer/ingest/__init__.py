@@ -22,7 +22,6 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
 from summarizer.articles import Article
-from summarizer.ingest.feeds import open_url, read_feed_file
 from summarizer.ingest.files import read_text_article
 from summarizer.ingest.hf_datasets import (
     HUB_PREFIX,
@@ -89,6 +88,21 @@ class InputError(ValueError):
 FileReader = Callable[[Path, str, IngestOptions], Iterator[Article]]
 # (input string, options) -> articles; may raise ValueError at once (e.g. an unreachable hub).
 PrefixOpener = Callable[[str, IngestOptions], Iterator[Article]]
+
+
+# Feeds and web pages need the HTTP client (httpx), a noticeable share of a short run's start-up: it is
+# imported only when a feed file or a URL is actually read.
+def read_feed_file(path: Path, label: str, options: IngestOptions) -> Iterator[Article]:
+    from summarizer.ingest import feeds
+
+    return feeds.read_feed_file(path, label, options)
+
+
+def open_url(spec: str, options: IngestOptions) -> Iterator[Article]:
+    from summarizer.ingest import feeds
+
+    return feeds.open_url(spec, options)
+
 
 FILE_READERS: Mapping[str, FileReader] = MappingProxyType(
     {

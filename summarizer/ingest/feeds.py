@@ -1,4 +1,4 @@
-"""RSS 0.9x/1.0/2.0 and Atom feeds (and single web pages) -> Articles.
+"""RSS 0.91/0.92/1.0/2.0 and Atom feeds (and single web pages) -> Articles.
 
 Feeds are parsed with feedparser, but only after the bytes went through defusedxml: a feed that
 declares entities (billion laughs, external entities pointing at local files) is refused before any

@@ -18,7 +18,6 @@ import pytest
 from summarizer.articles import Article, Summary
 from summarizer.backends.registry import create_backend
 from summarizer.cli.main import main
-from summarizer.engines.ray_bench import bench_ray, format_results
 from summarizer.engines.ray_engine import (
     RayEngineError,
     RaySummarizer,
@@ -123,17 +122,6 @@ def test_a_model_that_cannot_load_fails_the_run_with_its_reason(local_ray):
     spec = ModelSpec(name="broken", backend="llama-cpp", options={"model_path": "/nonexistent/model.gguf"})
     with pytest.raises(RayEngineError, match=r"FileNotFoundError: GGUF model file not found: /nonexistent"):
         list(run_ray([Article(id="a", text="Some text. More text.")], spec, SETTINGS))
-
-
-@pytest.mark.slow
-def test_benchmark_reports_one_and_two_actors(local_ray, dev_articles):
-    results = bench_ray(dev_articles[:6], resolve_spec("lead-3"), actor_counts=(1, 2), batch_size=1,
-                        warmup=False)
-    assert [(r.actors, r.articles, r.failed) for r in results] == [(1, 6, 0), (2, 6, 0)]
-    assert all(r.articles_per_s > 0 for r in results)
-    table = format_results(results)
-    assert "speed-up" in table and "1.00x" in table
-    assert results[1].to_record()["actors"] == 2
 
 
 def stored_bullets(path) -> dict[str, tuple[str, str | None]]:

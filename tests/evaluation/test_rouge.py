@@ -10,7 +10,6 @@ from rouge_score import rouge_scorer
 
 from summarizer.evaluation.parity import load_parity_records, texts
 from summarizer.evaluation.rouge import RougeScorer, Score, lcs_length, union_lcs_hits
-from summarizer.evaluation.rouge_bench import benchmark_against_rouge_score, pairs_from_summeval
 from summarizer.evaluation.tokenize import (
     DefaultTokenizer,
     Rouge155Tokenizer,
@@ -252,11 +251,3 @@ def test_identical_to_rouge_score_on_adversarial_text():
     for _ in range(600):
         target, prediction = text(), text()
         assert ours.score(target, prediction) == google.score(target, prediction), (target, prediction)
-
-
-def test_benchmark_reports_identical_scores(summeval_path):
-    pairs = pairs_from_summeval(summeval_path, limit=40)
-    assert len(pairs) == 40 and "\n" in pairs[0][0]
-    result = benchmark_against_rouge_score(pairs)
-    assert result["identical"] and result["mismatches"] == 0 and result["pairs"] == 40
-    assert result["config"]["mode"] == "rouge-score"
