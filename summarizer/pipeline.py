@@ -183,7 +183,9 @@ def postprocess_bullets(output: BackendOutput, backend: Backend, settings: RunSe
     if not summary.bullets:
         summary.error = "the model produced no usable bullet (raw output kept in raw_output)"
     elif len(summary.bullets) < settings.n_bullets and not summary.warning:
-        summary.warning = shortfall_warning(len(summary.bullets), settings.n_bullets, output.hit_token_limit)
+        expected = backend.bullets_for(settings.n_bullets)
+        if len(summary.bullets) < expected:
+            summary.warning = shortfall_warning(len(summary.bullets), expected, output.hit_token_limit)
     return summary
 
 

@@ -71,3 +71,19 @@ def test_language_codes_and_names():
     assert is_language_code("en") and is_language_code("uk")
     assert not is_language_code("english") and not is_language_code("EN") and not is_language_code("e")
     assert language_name("uk") == "Ukrainian" and language_name("xx") == "xx" and language_name(None) == "unknown"
+
+
+def test_clearly_english_shortcut_agrees_with_the_model(summeval_path):
+    """The function-word shortcut answers "en" only where the statistical model says "en" too, and never
+    for the German, Spanish and French fixtures."""
+    import json
+
+    from summarizer.language import _identifier, is_clearly_english
+
+    articles = [json.loads(line)["article"][:2000] for line in summeval_path.read_text(encoding="utf-8").splitlines()]
+    shortcut = [text for text in articles if is_clearly_english(text)]
+    assert len(shortcut) >= 95  # the dev set is English news
+    assert all(_identifier().classify(text)[0] == "en" for text in shortcut)
+    fixtures = Path(__file__).parent / "fixtures" / "languages"
+    for path in sorted(fixtures.glob("*.txt")):
+        assert not is_clearly_english(path.read_text(encoding="utf-8")[:2000]), path.name

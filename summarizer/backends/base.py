@@ -103,6 +103,11 @@ class Backend(ABC):
         """Largest article (in this backend's tokens) that fits in one pass; None = no limit."""
         return None
 
+    def bullets_for(self, n_bullets: int) -> int:
+        """How many bullets this model gives when ``n_bullets`` are asked (lead-3 gives at most 3 by design);
+        fewer than this is a shortfall worth a warning."""
+        return n_bullets
+
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 

@@ -170,6 +170,9 @@ class ExtractiveBackend(Backend):
             return min(self.options.k, n_bullets)
         return n_bullets
 
+    def bullets_for(self, n_bullets: int) -> int:
+        return self.wanted(n_bullets)
+
     def candidates(self, sentences: list[str], n_bullets: int, article_id: str = "", title: str = "") -> list[int]:
         """Indices of the sentences worth ranking: the headline and junk filtered, long articles capped."""
         options = self.options
