@@ -24,6 +24,8 @@ class RunConfig(BaseModel):
     # When a generative model says nothing usable: "lead" (the article's first sentences, flagged) or
     # "none" (an error record).
     fallback: str = "lead"
+    # Leave out generated bullets the article does not support (numbers or names it lacks); the record says so.
+    grounding: bool = True
 
 
 def configs_dir() -> Path:

@@ -35,6 +35,8 @@ WINDOW = 64
 # flagged in the record's path and warning; "none" records an error (evaluation uses this, so a
 # model's score is its own).
 FALLBACKS = ("lead", "none")
+# Clean bullets taken from a generated text before grounding picks the first n supported ones.
+MAX_CANDIDATE_BULLETS = 32
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class RunSettings:
     n_bullets: int = RunConfig.model_fields["bullets"].default
     bullet_max_chars: int = RunConfig.model_fields["bullet_max_chars"].default
     fallback: str = RunConfig.model_fields["fallback"].default
+    # Generated bullets the article does not support (numbers or names it lacks, or too few of its words)
+    # are left out, and the record says so (summarizer.grounding). Extractive bullets are the article's own.
+    grounding: bool = RunConfig.model_fields["grounding"].default
     # Articles handed to the backend at a time (a store run also claims work in windows of this size).
     window: int = WINDOW
 
@@ -65,14 +70,18 @@ class RunSettings:
         if not isinstance(config, RunConfig):
             config = load_config(config)
         values = {"n_bullets": config.bullets, "bullet_max_chars": config.bullet_max_chars,
-                  "fallback": config.fallback}
+                  "fallback": config.fallback, "grounding": config.grounding}
         values.update({name: value for name, value in overrides.items() if value is not None})
         return cls(**values)
 
     def output_params(self) -> dict[str, Any]:
         """The settings that identify a summary in the store (its summary key): the same article,
         model and these values give an interchangeable summary."""
-        return {"n_bullets": self.n_bullets, "bullet_max_chars": self.bullet_max_chars}
+        params: dict[str, Any] = {"n_bullets": self.n_bullets, "bullet_max_chars": self.bullet_max_chars}
+        if not self.grounding:
+            # Only when off, so that summaries stored before the setting existed keep their keys.
+            params["grounding"] = False
+        return params
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
@@ -172,8 +181,16 @@ def postprocess_bullets(output: BackendOutput, backend: Backend, settings: RunSe
     # An unfinished last line is dropped only when the token limit cut it (or the backend cannot tell);
     # a model that stopped on its own meant its last line, full stop or not.
     cut_off = backend.abstractive and output.hit_token_limit is not False
-    summary.bullets = to_bullets(output.text, settings.n_bullets, max_chars=settings.bullet_max_chars,
-                                 drop_unfinished_last=cut_off)
+    ground = backend.abstractive and settings.grounding
+    # With grounding, every clean bullet is judged first, so that a dropped one makes room for the next.
+    summary.bullets = to_bullets(output.text, MAX_CANDIDATE_BULLETS if ground else settings.n_bullets,
+                                 max_chars=settings.bullet_max_chars, drop_unfinished_last=cut_off)
+    notes: list[str] = []
+    if ground and summary.bullets:
+        summary.bullets, dropped = ground_bullets(summary.bullets, article.text)
+        summary.bullets = summary.bullets[: settings.n_bullets]
+        if dropped:
+            notes.append(dropped)
     if not summary.bullets and settings.fallback == "lead":
         lead = "\n".join(split_sentences(article.text)[: settings.n_bullets])
         summary.bullets = to_bullets(lead, settings.n_bullets, max_chars=settings.bullet_max_chars,
@@ -185,8 +202,29 @@ def postprocess_bullets(output: BackendOutput, backend: Backend, settings: RunSe
     elif len(summary.bullets) < settings.n_bullets and not summary.warning:
         expected = backend.bullets_for(settings.n_bullets)
         if len(summary.bullets) < expected:
-            summary.warning = shortfall_warning(len(summary.bullets), expected, output.hit_token_limit)
+            notes.insert(0, shortfall_warning(len(summary.bullets), expected, output.hit_token_limit))
+    if notes:
+        summary.warning = "; ".join(([summary.warning] if summary.warning else []) + notes)
     return summary
+
+
+def ground_bullets(bullets: list[str], article_text: str) -> tuple[list[str], str | None]:
+    """The bullets the article supports, and a note naming what was left out (None when nothing was)."""
+    from summarizer.grounding import judge_bullets
+
+    verdicts = judge_bullets(bullets, article_text)
+    kept = [verdict.text for verdict in verdicts if verdict.kept]
+    dropped = [verdict for verdict in verdicts if not verdict.kept]
+    if not dropped:
+        return kept, None
+    reasons = []
+    for verdict in dropped[:3]:
+        why = (f"not in the article: {', '.join(verdict.unsupported)}" if verdict.unsupported
+               else f"{verdict.content_support:.0%} of its words are in the article")
+        reasons.append(f"'{verdict.text[:80]}' ({why})")
+    more = f" and {len(dropped) - 3} more" if len(dropped) > 3 else ""
+    return kept, f"left out {len(dropped)} generated bullet(s) the article does not support: " \
+                 + "; ".join(reasons) + more
 
 
 def shortfall_warning(written: int, asked: int, hit_token_limit: bool | None) -> str:

@@ -16,7 +16,8 @@ def article(i: int, text: str | None = None, **kw) -> Article:
 def test_every_article_yields_one_summary_in_order(fake_backend_registered):
     backend = make_backend(fake_backend_registered, replies=["- Reply one is a full sentence."])
     articles = [article(i) for i in range(6)]
-    summaries = list(summarize_articles(articles, backend, RunSettings(n_bullets=2)))
+    # The canned reply is not in the article: grounding off, so it is kept as the model wrote it.
+    summaries = list(summarize_articles(articles, backend, RunSettings(n_bullets=2, grounding=False)))
     assert [s.id for s in summaries] == [a.id for a in articles]
     assert summaries[0].bullets == ["Reply one is a full sentence."]
     assert summaries[1].bullets == ["Article 1 first fact is here.", "Second fact follows now."]
@@ -85,7 +86,32 @@ def test_no_usable_output_falls_back_to_lead_with_a_warning(fake_backend_registe
 
 def test_extractive_or_fake_model_with_fewer_bullets_than_asked_says_so(fake_backend_registered):
     """Issue 37.15: a record with fewer bullets than asked carries a warning saying how many."""
-    backend = make_backend(fake_backend_registered, replies=["- Only one point is made here at all."])
+    backend = make_backend(fake_backend_registered, replies=["- Article 0 first fact is here."])
     (summary,) = summarize_articles([article(0)], backend, RunSettings(n_bullets=4))
-    assert summary.bullets == ["Only one point is made here at all."]
+    assert summary.bullets == ["Article 0 first fact is here."]
     assert summary.warning == "the model wrote 1 of the 4 bullets asked"
+
+
+ARTICLE_TEXT = ("The city council approved a budget of 40 million euros on Tuesday. "
+                "Mayor Anna Berg said the money would repair three bridges. Work starts in May.")
+INVENTED = "- The council approved a budget of 95 million euros.\n" \
+           "- Mayor Anna Berg said the money would repair three bridges.\n" \
+           "- President Obama praised the council for its courage.\n"
+
+
+def test_generated_bullets_the_article_does_not_support_are_left_out_and_named(fake_backend_registered):
+    backend = make_backend(fake_backend_registered, replies=[INVENTED])
+    (summary,) = summarize_articles([Article(id="g", text=ARTICLE_TEXT)], backend, RunSettings(n_bullets=3))
+    assert summary.bullets == ["Mayor Anna Berg said the money would repair three bridges."]
+    assert "left out 2 generated bullet(s) the article does not support" in summary.warning
+    assert "not in the article: 95" in summary.warning and "Obama" in summary.warning
+    assert summary.warning.startswith("the model wrote 1 of the 3 bullets asked")
+
+
+def test_grounding_off_keeps_what_the_model_wrote(fake_backend_registered):
+    backend = make_backend(fake_backend_registered, replies=[INVENTED])
+    settings = RunSettings(n_bullets=3, grounding=False)
+    (summary,) = summarize_articles([Article(id="g", text=ARTICLE_TEXT)], backend, settings)
+    assert len(summary.bullets) == 3 and not summary.warning
+    assert settings.output_params()["grounding"] is False
+    assert "grounding" not in RunSettings(n_bullets=3).output_params()  # stored keys stay as they were

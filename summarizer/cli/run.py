@@ -35,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fallback", choices=("lead", "none"),
                         help="when a generative model says nothing usable: its lead sentences, flagged, or an "
                              "error record (default: the run config's fallback, lead in configs/default.yaml)")
+    parser.add_argument("--no-grounding", dest="grounding", action="store_false", default=None,
+                        help="keep generated bullets that name numbers or names the article lacks (default: they "
+                             "are left out and the record says which; configs/default.yaml's grounding)")
     parser.add_argument("--out", help="output file (default: standard output)")
     parser.add_argument("--format", choices=FORMATS,
                         help="output format (default: from --out's suffix, else the run config's format, jsonl)")
@@ -151,7 +154,8 @@ def handle(args: argparse.Namespace) -> int:
 
     try:
         config = load_config(args.config)
-        settings = RunSettings.from_config(config, n_bullets=args.bullets, fallback=args.fallback)
+        settings = RunSettings.from_config(config, n_bullets=args.bullets, fallback=args.fallback,
+                                           grounding=args.grounding)
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE

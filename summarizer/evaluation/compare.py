@@ -125,7 +125,7 @@ def run_model_cached(
     with open(partial, "w", encoding="utf-8") as handle:
         writer = SummaryWriter(handle, "jsonl")
         # No lead fallback: a model is scored on what it said, failures count as empty summaries.
-        settings = RunSettings(n_bullets=n_bullets, fallback="none")
+        settings = RunSettings(n_bullets=n_bullets, fallback="none", grounding=False)
         stats = run(load_articles([str(dataset)], ingest_options), backend, writer.write, settings)
     partial.replace(predictions_path)  # only complete runs are ever reused
     manifest = {
