@@ -14,22 +14,28 @@ from __future__ import annotations
 import importlib.util
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 from pydantic import Field
 
 from summarizer.articles import Article
 from summarizer.backends.base import Backend, BackendOptions
-from summarizer.extractive import methods
+from summarizer.extractive import candidates as candidate_filters
 from summarizer.extractive.compression import CLAUSE_MAX_WORDS, CLAUSE_MIN_WORDS, compress, rules_for_language
-from summarizer.extractive.embeddings import INSTALL_HINT, PACKAGED_MODEL
-from summarizer.extractive.multilingual import INSTALL_HINT as MULTILINGUAL_INSTALL_HINT
-from summarizer.extractive.multilingual import MINILM, USEM3
+from summarizer.extractive.encoder_names import (
+    INSTALL_HINT,
+    MINILM,
+    MULTILINGUAL_INSTALL_HINT,
+    PACKAGED_MODEL,
+    USEM3,
+)
 from summarizer.extractive.threads import limited_threads
 from summarizer.language import article_language
 from summarizer.specs import ModelSpec
 from summarizer.text import split_sentences
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +182,9 @@ class ExtractiveBackend(Backend):
     def candidates(self, sentences: list[str], n_bullets: int, article_id: str = "", title: str = "") -> list[int]:
         """Indices of the sentences worth ranking: the headline and junk filtered, long articles capped."""
         options = self.options
-        headline = set(methods.headline_indices(sentences, title))
-        usable = [i for i in methods.usable_sentence_indices(sentences, options.min_words, options.max_words,
-                                                             options.drop_headings) if i not in headline]
+        headline = set(candidate_filters.headline_indices(sentences, title))
+        usable = [i for i in candidate_filters.usable_sentence_indices(
+            sentences, options.min_words, options.max_words, options.drop_headings) if i not in headline]
         if not usable:
             # Only fragments (a brief, a list of headlines): nothing to rank, but the reader still
             # deserves a summary, so fall back to the first sentences as they are (the headline last).
@@ -242,6 +248,11 @@ class ExtractiveBackend(Backend):
         wanted = self.wanted(n_bullets)
         if not self.needs_ranking(candidates, n_bullets):
             return candidates[:wanted]
+        # Ranking needs numpy; Lead-k and short articles never get here.
+        import numpy as np
+
+        from summarizer.extractive import methods
+
         texts = [sentences[i] for i in candidates]
         scores, similarity = self.score(texts, embeddings)
         options = self.options
@@ -274,6 +285,8 @@ class ExtractiveBackend(Backend):
 
     def score(self, texts: list[str], embeddings: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Per-sentence centrality and the pairwise similarity used against redundancy."""
+        from summarizer.extractive import methods
+
         options = self.options
         if options.method == "embedding":
             if embeddings is None:

