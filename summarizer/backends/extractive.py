@@ -171,13 +171,10 @@ class ExtractiveBackend(Backend):
         return texts
 
     # --- steps ---------------------------------------------------------------------------------
-    def wanted(self, n_bullets: int) -> int:
+    def bullets_for(self, n_bullets: int) -> int:
         if self.options.method == "lead" and self.options.k is not None:
             return min(self.options.k, n_bullets)
         return n_bullets
-
-    def bullets_for(self, n_bullets: int) -> int:
-        return self.wanted(n_bullets)
 
     def candidates(self, sentences: list[str], n_bullets: int, article_id: str = "", title: str = "") -> list[int]:
         """Indices of the sentences worth ranking: the headline and junk filtered, long articles capped."""
@@ -189,7 +186,7 @@ class ExtractiveBackend(Backend):
             # Only fragments (a brief, a list of headlines): nothing to rank, but the reader still
             # deserves a summary, so fall back to the first sentences as they are (the headline last).
             body = [i for i in range(len(sentences)) if i not in headline] or list(range(len(sentences)))
-            return body[: self.wanted(n_bullets)]
+            return body[: self.bullets_for(n_bullets)]
         if self.options.method != "lead" and len(usable) > self.options.max_candidates:
             log.info("article %s: %d candidate sentences, ranking only the first %d",
                      article_id, len(usable), self.options.max_candidates)
@@ -197,7 +194,7 @@ class ExtractiveBackend(Backend):
         return usable
 
     def needs_ranking(self, candidates: list[int], n_bullets: int) -> bool:
-        return self.options.method != "lead" and len(candidates) > self.wanted(n_bullets)
+        return self.options.method != "lead" and len(candidates) > self.bullets_for(n_bullets)
 
     def uses_main_encoder(self, language: str | None) -> bool:
         languages = self.options.encoder_languages
@@ -245,7 +242,7 @@ class ExtractiveBackend(Backend):
     def choose(self, sentences: list[str], candidates: list[int], n_bullets: int,
                embeddings: np.ndarray | None = None, language: str | None = None) -> list[int]:
         """Indices (into ``sentences``, article order) of the sentences forming the summary."""
-        wanted = self.wanted(n_bullets)
+        wanted = self.bullets_for(n_bullets)
         if not self.needs_ranking(candidates, n_bullets):
             return candidates[:wanted]
         # Ranking needs numpy; Lead-k and short articles never get here.

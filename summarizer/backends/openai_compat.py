@@ -79,6 +79,25 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def connection_problem(base_url: str, timeout_s: float) -> str | None:
+    """Why nothing accepts a TCP connection at ``base_url``'s host and port, or None when something does."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    where = f"{host}:{port}"
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return None
+    except socket.gaierror as error:
+        return f"cannot resolve host '{host}' ({error.strerror or error})"
+    except ConnectionRefusedError:
+        return f"nothing is listening at {where} (connection refused)"
+    except TimeoutError:
+        return f"no answer from {where} within {timeout_s:g} s"
+    except OSError as error:
+        return f"cannot connect to {where}: {error.strerror or error}"
+
+
 def finish_reason_hit_limit(finish_reason: str | None) -> bool | None:
     """OpenAI's finish_reason: "length" = cut by max_tokens; "stop" (and others) = the model stopped."""
     if not finish_reason:
@@ -131,21 +150,9 @@ class OpenAICompatBackend(Backend):
     def check_reachable(self) -> None:
         """Fail at load, once, when nothing answers at base_url: otherwise every article of the batch
         would wait out its own connection attempts and retries before failing the same way."""
-        parts = urlsplit(self.options.base_url)
-        host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        where = f"{host}:{port}"
-        try:
-            with socket.create_connection((host, port), timeout=min(self.options.timeout_s, CONNECT_PROBE_S)):
-                return
-        except socket.gaierror as error:
-            reason = f"cannot resolve host '{host}' ({error.strerror or error})"
-        except ConnectionRefusedError:
-            reason = f"nothing is listening at {where} (connection refused)"
-        except TimeoutError:
-            reason = f"no answer from {where} within {min(self.options.timeout_s, CONNECT_PROBE_S):g} s"
-        except OSError as error:
-            reason = f"cannot connect to {where}: {error.strerror or error}"
+        reason = connection_problem(self.options.base_url, min(self.options.timeout_s, CONNECT_PROBE_S))
+        if reason is None:
+            return
         raise ModelUnavailableError(
             f"{reason}; spec '{self.spec.name}' sends requests to {self.options.base_url}: start the server "
             "(e.g. `llama-server -m model.gguf --port 8080`, `vllm serve MODEL`) or fix base_url"
@@ -158,16 +165,11 @@ class OpenAICompatBackend(Backend):
         self._loaded = False
 
     def offline_status(self) -> tuple[bool, str]:
-        parts = urlsplit(self.options.base_url)
-        host = parts.hostname or ""
-        if not is_loopback(host):
+        if not is_loopback(urlsplit(self.options.base_url).hostname or ""):
             return False, f"needs network: server at {self.options.base_url}"
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        try:
-            with socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S):
-                return True, f"local server at {self.options.base_url}"
-        except OSError:
-            return False, f"no server is listening at {self.options.base_url} (start it first)"
+        if connection_problem(self.options.base_url, PROBE_TIMEOUT_S) is None:
+            return True, f"local server at {self.options.base_url}"
+        return False, f"no server is listening at {self.options.base_url} (start it first)"
 
     # --- generation ------------------------------------------------------------------------------
     def input_limit(self) -> int | None:
